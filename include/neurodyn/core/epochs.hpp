@@ -11,6 +11,7 @@
 /// \endcode
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,7 +100,9 @@ public:
 
 private:
     static std::string interval_text(double a, double b) {
-        return "[" + detail::to_text(a) + ", " + detail::to_text(b) + ") ms";
+        std::ostringstream os;  // not operator+ chains: GCC 12 warns falsely on those (-Wrestrict)
+        os << '[' << a << ", " << b << ") ms";
+        return os.str();
     }
     double trial_ms_;
     std::vector<Epoch> epochs_;
