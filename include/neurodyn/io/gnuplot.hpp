@@ -7,8 +7,11 @@
 /// neurodyn::Gnuplot fig("out/cd_projection.png", 900, 600);
 /// fig << "set xlabel 'time (s)'\n"
 ///     << "plot 'out/cd.csv' using 1:2 with lines title 'right'\n";
+/// fig.caption("CD projection of correct trials, mean ± sd");
 /// fig.render();   // throws neurodyn::file_error if gnuplot fails
 /// \endcode
+/// render() also lists the figure with its caption in the folder's manifest.json, from which
+/// the report (`make demo` -> out/report.md) is built.
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -16,6 +19,7 @@
 
 #include "neurodyn/core/atomic_file.hpp"
 #include "neurodyn/core/error.hpp"
+#include "neurodyn/io/manifest.hpp"
 
 namespace neurodyn {
 
@@ -44,6 +48,12 @@ public:
 
     const std::filesystem::path& png() const noexcept { return png_; }
 
+    /// One-line caption for the report.
+    Gnuplot& caption(std::string text) {
+        caption_ = std::move(text);
+        return *this;
+    }
+
     /// Write the script beside the PNG and run gnuplot on it.
     void render() const {
         std::filesystem::path gp = png_;
@@ -57,10 +67,15 @@ public:
         }
         std::error_code ec;
         std::filesystem::remove(gp.string() + ".log", ec);
+        const auto dir = png_.has_parent_path() ? png_.parent_path() : std::filesystem::path(".");
+        auto manifest = Manifest::open(dir);
+        manifest.figure(png_.filename().string(), caption_);
+        manifest.save();
     }
 
 private:
     std::filesystem::path png_;
+    std::string caption_;
     std::ostringstream script_;
 };
 

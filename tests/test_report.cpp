@@ -1,0 +1,93 @@
+// Tests for io/manifest.hpp and io/report.hpp: the report lists every figure the examples wrote.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "neurodyn/io/gnuplot.hpp"
+#include "neurodyn/io/manifest.hpp"
+#include "neurodyn/io/report.hpp"
+
+using namespace neurodyn;
+namespace fs = std::filesystem;
+
+namespace {
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+void touch_png(const fs::path& p) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << "\x89PNG";
+}
+}  // namespace
+
+TEST_CASE("Manifest: figures and numbers survive a save/open round trip") {
+    const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / "manifest";
+    fs::remove_all(d);
+    auto m = Manifest::open(d, "Attractors");
+    m.figure("a.png", "first").number("fraction correct", 0.875).number("rank", 39, "");
+    m.figure("a.png", "renamed");
+    m.save();
+    const auto back = Manifest::open(d);
+    CHECK(back.title() == "Attractors");
+    REQUIRE(back.figures().size() == 1);
+    CHECK(back.figures()[0].caption == "renamed");
+    REQUIRE(back.numbers().size() == 2);
+    CHECK(back.numbers()[0].value == 0.875);
+    std::ofstream(d / "manifest.json") << "{ not json";
+    CHECK_THROWS_AS(Manifest::open(d), file_error);
+}
+
+TEST_CASE("write_report: every PNG appears, in the requested order, with captions and numbers") {
+    const fs::path root = fs::path(NEURODYN_TEST_TMP_DIR) / "report";
+    fs::remove_all(root);
+    touch_png(root / "session" / "cd.png");
+    touch_png(root / "attractors" / "perf.png");
+    touch_png(root / "attractors" / "endpoints.png");
+    touch_png(root / "stray" / "unlisted.png");  // a figure no manifest mentions
+    Manifest::open(root / "session", "Session analysis").figure("cd.png", "CD projection").save();
+    Manifest::open(root / "attractors", "Attractor model")
+        .figure("perf.png", "Performance vs PV")
+        .figure("endpoints.png", "")
+        .figure("missing.png", "never written")
+        .number("fraction correct, PV = 0", 0.89)
+        .save();
+    ReportOptions opt;
+    opt.title = "Demo";
+    opt.order = {"attractors", "session"};
+    const auto figs = write_report(root, root / "report.md", opt);
+    const std::string md = slurp(root / "report.md");
+    CHECK(figs.size() == 4);
+    for (const char* png : {"session/cd.png", "attractors/perf.png", "attractors/endpoints.png", "stray/unlisted.png"}) {
+        CHECK(std::find(figs.begin(), figs.end(), png) != figs.end());
+        CHECK(md.find(std::string("(") + png + ")") != std::string::npos);
+    }
+    CHECK(md.find("missing.png") == std::string::npos);  // listed but never written: not embedded
+    CHECK(md.find("*Performance vs PV*") != std::string::npos);
+    CHECK(md.find("*endpoints*") != std::string::npos);  // no caption: the file name stands in
+    CHECK(md.find("| fraction correct, PV = 0 | 0.89 |") != std::string::npos);
+    CHECK(md.find("## Attractor model") < md.find("## Session analysis"));
+    CHECK(md.find("## Other figures") != std::string::npos);
+    CHECK_THROWS_AS(write_report(root / "nope", root / "r.md"), file_error);
+}
+
+TEST_CASE("Gnuplot::render lists the figure and its caption in the folder's manifest") {
+    if (!gnuplot_available()) {
+        MESSAGE("gnuplot not installed; skipping");
+        return;
+    }
+    const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / "gnuplot_manifest";
+    fs::remove_all(d);
+    Gnuplot fig(d / "sine.png", 200, 150);
+    fig << "plot sin(x)\n";
+    fig.caption("A sine wave").render();
+    const auto m = Manifest::open(d);
+    REQUIRE(m.figures().size() == 1);
+    CHECK(m.figures()[0].file == "sine.png");
+    CHECK(m.figures()[0].caption == "A sine wave");
+}
