@@ -2,8 +2,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
+#include "neurodyn/integrate/dormand_prince.hpp"
 #include "neurodyn/integrate/euler.hpp"
+#include "neurodyn/integrate/euler_maruyama.hpp"
+#include "neurodyn/integrate/exponential_euler.hpp"
+#include "neurodyn/integrate/rk4.hpp"
 #include "neurodyn/integrate/recorder.hpp"
 #include "neurodyn/integrate/simulate.hpp"
 #include "neurodyn/models/rate_network.hpp"
@@ -133,4 +138,288 @@ TEST_CASE("RateNetwork::random: variance g²/N and determinism") {
     const double var = net.weights().array().square().mean();
     // sample variance of n normals: sd = σ²·sqrt(2/n)
     CHECK(std::abs(var - 1.5 * 1.5 / 400) < 5 * (1.5 * 1.5 / 400) * std::sqrt(2 / n));
+}
+
+// ---------------------------------------------------------------------------------------------
+// RK4, exponential Euler, Euler–Maruyama, Dormand–Prince 4(5)
+// ---------------------------------------------------------------------------------------------
+namespace {
+/// dx/dt = −x/τ + A sin(ωt): explicitly time dependent, so stage times are exercised.
+/// Closed form x(t) = x_p(t) + (x0 − x_p(0)) e^{−t/τ}, x_p = A (a sin ωt − ω cos ωt)/(a² + ω²), a = 1/τ.
+/// Written as a LinearDecayModel too: a = 1/τ, b = τ·A sin(ωt).
+template <class T>
+struct Forced {
+    using scalar_type = T;
+    double tau = 10, A = 0.3, omega = 0.2;
+    index_t size() const { return 1; }
+    double min_time_constant() const { return tau; }
+    void derivative(const Vector<T>& x, double t, const Vector<T>&, Vector<T>& d) const {
+        d[0] = T(-double(x[0]) / tau + A * std::sin(omega * t));
+    }
+    auto rates(const Vector<T>& x) const { return x; }
+    auto decay_rates() const { return Vector<T>::Constant(1, T(1 / tau)); }
+    void drive(const Vector<T>&, double t, const Vector<T>&, Vector<T>& b) const {
+        b[0] = T(tau * A * std::sin(omega * t));
+    }
+    double exact(double t, double x0) const {
+        const double a = 1 / tau;
+        auto xp = [&](double s) { return A * (a * std::sin(omega * s) - omega * std::cos(omega * s)) / (a * a + omega * omega); };
+        return xp(t) + (x0 - xp(0)) * std::exp(-a * t);
+    }
+};
+
+/// Ornstein–Uhlenbeck dx = −θx dt + s dW (θ = 1/τ).
+template <class T>
+struct OU {
+    using scalar_type = T;
+    double tau = 10, s = 0.5;
+    Vector<T> g = Vector<T>::Constant(1, T(0.5));
+    index_t size() const { return 1; }
+    double min_time_constant() const { return tau; }
+    void derivative(const Vector<T>& x, double, const Vector<T>& u, Vector<T>& d) const { d = (u - x) / T(tau); }
+    auto rates(const Vector<T>& x) const { return x; }
+    const Vector<T>& diffusion() const { return g; }
+};
+
+/// τ dh/dt = −h + I + σξ with τ = 100, σ = 9 as a StochasticModel (g = σ/τ).
+template <class T>
+struct AuthorsUpdate {
+    using scalar_type = T;
+    Vector<T> g = Vector<T>::Constant(1, T(9.0 / 100));
+    index_t size() const { return 1; }
+    void derivative(const Vector<T>& x, double, const Vector<T>& u, Vector<T>& d) const { d = (u - x) / T(100); }
+    auto rates(const Vector<T>& x) const { return x; }
+    const Vector<T>& diffusion() const { return g; }
+};
+
+template <class T>
+struct LeakDecay : Leak<T> {
+    auto decay_rates() const { return Vector<T>::Constant(1, T(1 / this->tau)); }
+    void drive(const Vector<T>&, double, const Vector<T>& u, Vector<T>& b) const { b = u; }
+};
+
+struct Blowup {
+    using scalar_type = double;
+    index_t size() const { return 1; }
+    void derivative(const Vector<double>& x, double, const Vector<double>&, Vector<double>& d) const { d = x.array().square(); }
+    auto rates(const Vector<double>& x) const { return x; }
+};
+
+/// Global error at t_end of a fixed-step stepper on Forced, from x0 = 1.
+template <class S, class T>
+double forced_error(double dt, double t_end = 20.0) {
+    Forced<T> m;
+    S s;
+    Vector<T> x = Vector<T>::Constant(1, T(1));
+    simulate(m, s, x, TimeGrid(dt, std::lround(t_end / dt)), NoInput{});
+    return std::abs(double(x[0]) - m.exact(t_end, 1.0));
+}
+}  // namespace
+
+static_assert(Stepper<RK4<double>, double>);
+static_assert(Stepper<ExponentialEuler<float>, float>);
+static_assert(Stepper<EulerMaruyama<double>, double>);
+static_assert(Stepper<EulerMaruyama<float, NoiseScaling::per_step>, float>);
+static_assert(Stepper<DormandPrince45<double>, double>);
+static_assert(ControlledStepper<DormandPrince45<float>, float>);
+static_assert(LinearDecayModel<Forced<double>> && StochasticModel<OU<float>>);
+
+// Order of accuracy: e(dt) ≈ C dt^p (1 + O(dt)), so e(dt)/e(dt/2) = 2^p (1 + O(dt)). The dt
+// below are in the asymptotic regime: the relative correction is ~ dt/τ_eff (τ_eff = the faster
+// of τ = 10 ms and 1/ω = 5 ms); tolerances are a few times that. Float runs use coarser dt so
+// that the error stays far above rounding (~1e-6 relative after a few hundred steps).
+TEST_CASE_TEMPLATE("Euler and RK4 on a forced leak: orders 1 and 4", T, float, double) {
+    const double r1 = forced_error<Euler<T>, T>(0.1) / forced_error<Euler<T>, T>(0.05);
+    CHECK(r1 == doctest::Approx(2.0).epsilon(0.05));
+    if constexpr (std::is_same_v<T, double>) {
+        // The ratio approaches 16 as 16·(1 + c·dt) with c ≈ 0.2/ms here (ω = 0.2/ms sets the
+        // scale): at dt = 0.25 ms the correction is ≈ 4 %, so 8 % is the tolerance.
+        const double r4 = forced_error<RK4<T>, T>(0.25) / forced_error<RK4<T>, T>(0.125);
+        CHECK(r4 == doctest::Approx(16.0).epsilon(0.08));
+    } else {
+        // In float, RK4's error reaches rounding (~1e-7) before the asymptotic regime: check
+        // instead that the float instantiation computes the same numbers as the double one.
+        CHECK(std::abs(forced_error<RK4<float>, float>(2.0) - forced_error<RK4<double>, double>(2.0)) < 5e-7);
+    }
+}
+
+TEST_CASE_TEMPLATE("RK4 on a pure leak equals the stability polynomial R(z)^n", T, float, double) {
+    // For dx/dt = −x/τ, one RK4 step multiplies x by R(z) = 1 + z + z²/2 + z³/6 + z⁴/24, z = −dt/τ.
+    Leak<T> m;
+    RK4<T> s;
+    Vector<T> x = Vector<T>::Constant(1, T(1));
+    simulate(m, s, x, TimeGrid(2.0, 10), NoInput{});
+    const double z = -0.2, R = 1 + z + z * z / 2 + z * z * z / 6 + z * z * z * z / 24;
+    CHECK(double(x[0]) == doctest::Approx(std::pow(R, 10)).epsilon(std::is_same_v<T, float> ? 1e-5 : 1e-13));
+}
+
+TEST_CASE_TEMPLATE("ExponentialEuler: exact for constant drive at any dt, first order otherwise", T, float, double) {
+    // Constant drive u = 2: x(t) = 2 + (x0 − 2) e^{−t/τ} exactly, even with dt = 2.5 τ.
+    LeakDecay<T> m;
+    static_assert(LinearDecayModel<LeakDecay<T>>);
+    ExponentialEuler<T> s;
+    Vector<T> x = Vector<T>::Constant(1, T(-1));
+    auto two = [](double, Vector<T>& u) { u.setConstant(T(2)); };
+    simulate(m, s, x, TimeGrid(25.0, 4), two);  // dt ≥ τ is allowed: not an explicit stepper
+    CHECK(double(x[0]) == doctest::Approx(2.0 - 3.0 * std::exp(-10.0)).epsilon(std::is_same_v<T, float> ? 1e-6 : 1e-14));
+    // Time-dependent drive frozen over the step: first order.
+    const double r = forced_error<ExponentialEuler<T>, T>(0.1) / forced_error<ExponentialEuler<T>, T>(0.05);
+    CHECK(r == doctest::Approx(2.0).epsilon(0.05));
+}
+
+TEST_CASE("DormandPrince45 as a fixed-step stepper: order 5") {
+    const double r = forced_error<DormandPrince45<double>, double>(1.0) / forced_error<DormandPrince45<double>, double>(0.5);
+    CHECK(r == doctest::Approx(32.0).epsilon(0.1));
+}
+
+TEST_CASE("explicit steppers refuse dt >= the model's fastest time constant") {
+    Leak<double> m;  // τ = 10 ms
+    Vector<double> x = Vector<double>::Zero(1);
+    const TimeGrid coarse(10.0, 5);
+    auto refused = [&](auto stepper) {
+        CHECK_THROWS_WITH_AS(simulate(m, stepper, x, coarse, NoInput{}), doctest::Contains("'dt' = 10"), invalid_parameter);
+    };
+    refused(Euler<double>{});
+    refused(RK4<double>{});
+    refused(DormandPrince45<double>{});
+    OU<double> ou;
+    EulerMaruyama<double> em;
+    CHECK_THROWS_WITH_AS(simulate(ou, em, x, coarse, NoInput{}), doctest::Contains("'dt' = 10"), invalid_parameter);
+    EulerMaruyama<double, NoiseScaling::per_step> em1;
+    CHECK_THROWS_AS(simulate(ou, em1, x, coarse, NoInput{}), invalid_parameter);
+}
+
+TEST_CASE_TEMPLATE("EulerMaruyama sqrt_dt: OU mean and variance at t match the closed form", T, float, double) {
+    // dx = −θ x dt + s dW, x0 = 2: E x(t) = x0 e^{−θt}, Var x(t) = s²/(2θ)(1 − e^{−2θt}).
+    // EM's own bias: mean x0 (1−θdt)^n, variance s² dt (1 − (1−θdt)^{2n}) / (1 − (1−θdt)²).
+    // Tolerance: 4 sample standard errors plus that (exactly known) discretisation bias.
+    OU<T> m;
+    const double theta = 1 / m.tau, s = m.s, x0 = 2, dt = 0.05, t_end = 10;
+    const auto n = std::lround(t_end / dt);
+    const int paths = 3000;
+    EulerMaruyama<T> em;
+    std::vector<double> end(paths);
+    for (int k = 0; k < paths; ++k) {
+        Vector<T> x = Vector<T>::Constant(1, T(x0));
+        simulate(Trial{k, 11}, m, em, x, TimeGrid(dt, n), NoInput{});
+        end[k] = double(x[0]);
+    }
+    double mean = 0, var = 0;
+    for (double v : end) mean += v / paths;
+    for (double v : end) var += (v - mean) * (v - mean) / (paths - 1);
+    const double mean_exact = x0 * std::exp(-theta * t_end);
+    const double var_exact = s * s / (2 * theta) * (1 - std::exp(-2 * theta * t_end));
+    const double q = 1 - theta * dt;
+    const double mean_em = x0 * std::pow(q, double(n));
+    const double var_em = s * s * dt * (1 - std::pow(q, 2.0 * double(n))) / (1 - q * q);
+    const double se_mean = std::sqrt(var_exact / paths), se_var = var_exact * std::sqrt(2.0 / (paths - 1));
+    CHECK(std::abs(mean - mean_exact) < 4 * se_mean + std::abs(mean_em - mean_exact));
+    CHECK(std::abs(var - var_exact) < 4 * se_var + std::abs(var_em - var_exact));
+    // The √dt scaling matters: with per_step the variance would be dt·var_em ≈ 0.05·var — far outside.
+    CHECK(std::abs(var - dt * var_exact) > 10 * se_var);
+}
+
+TEST_CASE_TEMPLATE("EulerMaruyama: hand-computed steps, both conventions, seeded per trial", T, float, double) {
+    // The Inagaki et al. update h ← h + dt/τ·(−h + I + σξ) with τ = 100, I = 1, σ = 9, dt = 1 is
+    // per_step with f = (I − h)/τ and g = σ/τ.
+    AuthorsUpdate<T> m;
+    auto one = [](double, Vector<T>& u) { u.setConstant(T(1)); };
+    const Trial trial{5, 42};
+    Rng ref(42, 5, EulerMaruyama<T>::default_purpose);
+    const double xi1 = double(ref.normal<T>()), xi2 = double(ref.normal<T>());
+    const double tol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+    {
+        EulerMaruyama<T, NoiseScaling::per_step> em;
+        Vector<T> h = Vector<T>::Constant(1, T(1.5));
+        simulate(trial, m, em, h, TimeGrid(1.0, 2), one);
+        double e = 1.5;
+        e = e + 1.0 / 100 * (-e + 1 + 9 * xi1);
+        e = e + 1.0 / 100 * (-e + 1 + 9 * xi2);
+        CHECK(double(h[0]) == doctest::Approx(e).epsilon(tol));
+    }
+    {   // at dt = 0.5 the conventions differ: per_step dt·g·ξ, sqrt_dt √dt·g·ξ
+        EulerMaruyama<T, NoiseScaling::per_step> a;
+        EulerMaruyama<T> b;
+        Vector<T> ha = Vector<T>::Constant(1, T(1.5)), hb = ha;
+        simulate(trial, m, a, ha, TimeGrid(0.5, 1), one);
+        simulate(trial, m, b, hb, TimeGrid(0.5, 1), one);
+        const double f = (1 - 1.5) / 100;
+        CHECK(double(ha[0]) == doctest::Approx(1.5 + 0.5 * (f + 0.09 * xi1)).epsilon(tol));
+        CHECK(double(hb[0]) == doctest::Approx(1.5 + 0.5 * f + std::sqrt(0.5) * 0.09 * xi1).epsilon(tol));
+    }
+    {   // same trial -> same path; another trial index -> another path
+        EulerMaruyama<T> em;
+        Vector<T> a = Vector<T>::Zero(1), b = a, c = a;
+        simulate(Trial{3, 9}, m, em, a, TimeGrid(1.0, 20), one);
+        simulate(Trial{3, 9}, m, em, b, TimeGrid(1.0, 20), one);
+        simulate(Trial{4, 9}, m, em, c, TimeGrid(1.0, 20), one);
+        CHECK(a[0] == b[0]);
+        CHECK(a[0] != c[0]);
+    }
+}
+
+TEST_CASE_TEMPLATE("DormandPrince45 adaptive: error below tolerance, fewer steps when looser", T, float, double) {
+    Forced<T> m;
+    const bool is_float = std::is_same_v<T, float>;
+    auto run = [&](double tol, AdaptiveStats& stats) {
+        AdaptiveOptions o;
+        o.rtol = o.atol = tol;
+        DormandPrince45<T> dp(o);
+        Vector<T> x = Vector<T>::Constant(1, T(1));
+        stats = integrate_adaptive(m, dp, x, TimeGrid(50.0, 4), NoInput{});  // output every 50 ms, to 200 ms
+        return std::abs(double(x[0]) - m.exact(200.0, 1.0));
+    };
+    // The controller keeps each step's (4th-order) local error estimate below tol·scale; the
+    // propagated 5th-order solution is more accurate still, and the leak (τ = 10 ms) damps
+    // earlier errors, so the global error stays below tol·(atol-scale 1 + |x| ≲ 1.5).
+    AdaptiveStats tight, mid, loose;
+    const double tols[3] = {is_float ? 1e-5 : 1e-9, is_float ? 1e-3 : 1e-7, is_float ? 1e-1 : 1e-5};
+    CHECK(run(tols[0], tight) < 2 * tols[0]);
+    CHECK(run(tols[1], mid) < 2 * tols[1]);
+    CHECK(run(tols[2], loose) < 2 * tols[2]);
+    // Steps ∝ tol^{-1/5} asymptotically: 100× looser -> 100^{0.2} ≈ 2.5× fewer steps.
+    CHECK(tight.accepted > mid.accepted);
+    CHECK(mid.accepted > loose.accepted);
+    if (!is_float) CHECK(double(tight.accepted) / double(mid.accepted) == doctest::Approx(2.51).epsilon(0.25));
+    CHECK(tight.evaluations >= 6 * tight.accepted);
+}
+
+TEST_CASE("DormandPrince45: FSAL, rejection, hooks at grid points and failure guard") {
+    Forced<double> m;
+    DormandPrince45<double> dp({.rtol = 1e-6, .atol = 1e-6});
+    // A first step far too large is rejected and x, t stay put.
+    Vector<double> x = Vector<double>::Constant(1, 1.0);
+    double t = 0, dt = 200;
+    auto sys = [&](const Vector<double>& y, double s, Vector<double>& d) { m.derivative(y, s, y, d); };
+    CHECK(dp.try_step(sys, x, t, dt) == StepOutcome::rejected);
+    CHECK(t == 0.0);
+    CHECK(x[0] == 1.0);
+    CHECK(dt == doctest::Approx(40.0));  // shrunk by at most fac_min = 0.2
+    while (dp.try_step(sys, x, t, dt) != StepOutcome::accepted) {}
+    // Accepted steps after the first reuse the last stage: 6 evaluations each.
+    const long ev = dp.evaluations();
+    REQUIRE(dp.try_step(sys, x, t, dt) == StepOutcome::accepted);
+    CHECK(dp.evaluations() - ev == 6);
+
+    // Hooks see every grid time, in order, and the recorder-like hook can change x.
+    struct Times { std::vector<double> t; void on_step(double s, Vector<double>&) { t.push_back(s); } } seen;
+    Vector<double> y = Vector<double>::Constant(1, 1.0);
+    integrate_adaptive(Trial{1, 2}, m, dp, y, TimeGrid(0.7, 30, 5.0), NoInput{}, seen);
+    REQUIRE(seen.t.size() == 30);
+    CHECK(seen.t.front() == doctest::Approx(5.7));
+    CHECK(seen.t.back() == doctest::Approx(5.0 + 30 * 0.7));
+
+    // A right-hand side that blows up in finite time: the step size collapses -> numerical_error with the time.
+    Blowup b;  // x' = x², x0 = 1: x = 1/(1 − t), singular at t = 1
+    DormandPrince45<double> dp2({.rtol = 1e-8, .atol = 1e-8, .dt_min = 1e-9});
+    Vector<double> z = Vector<double>::Constant(1, 1.0);
+    try {
+        integrate_adaptive(Trial{7, 0}, b, dp2, z, TimeGrid(0.5, 4), NoInput{});
+        FAIL("expected numerical_error");
+    } catch (const numerical_error& e) {
+        CHECK(e.trial() == 7);
+        CHECK(e.step() == 1);  // the interval (0.5, 1.0]
+        CHECK(std::string(e.what()).find("t = 0.99") != std::string::npos);
+    }
+    CHECK_THROWS_WITH_AS(DormandPrince45<double>({.rtol = -1}), doctest::Contains("rtol"), invalid_parameter);
 }

@@ -1,7 +1,9 @@
 #pragma once
 /// \file simulate.hpp
 /// `simulate()`: run a model on a time grid with a stepper, an input schedule and any number
-/// of hooks (see hooks.hpp). Per step i (t = grid.time(i)):
+/// of hooks (see hooks.hpp). Per trial: stepper.on_trial_begin(trial) if the stepper has one
+/// (steppers that draw random numbers, like EulerMaruyama, reseed their stream there), then
+/// hooks.on_trial_begin(trial). Per step i (t = grid.time(i)):
 ///   input(t, u); hooks.on_input(t, u); stepper.do_step(model, x, t, dt, u);
 ///   check x is finite; hooks.on_step(t + dt, x).
 /// The input is held constant over a step. A non-finite state throws `numerical_error` with
@@ -48,6 +50,8 @@ void simulate(const Trial& trial, const M& model, S& stepper, Vector<typename M:
                     detail::to_text(model.min_time_constant()) + " ms) for an explicit stepper");
     }
     Vector<T> u(model.size());
+    // A stepper that owns a random stream (EulerMaruyama) reseeds it from the trial here.
+    hooks::trial_begin(stepper, trial);
     (hooks::trial_begin(hooks, trial), ...);
     const double dt = grid.dt();
     for (std::ptrdiff_t i = 0; i < grid.size(); ++i) {

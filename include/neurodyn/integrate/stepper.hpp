@@ -15,13 +15,18 @@
 namespace neurodyn {
 
 namespace detail {
-/// A minimal model used only to state the Stepper concept.
+/// A minimal model used only to state the Stepper concept: dx/dt = −x. It also offers the
+/// optional interfaces (LinearDecayModel: a = 1, b = 0; StochasticModel: zero diffusion) so
+/// that steppers needing them (ExponentialEuler, EulerMaruyama) satisfy the concept too.
 template <Real T>
 struct ProbeModel {
     using scalar_type = T;
     index_t size() const { return 1; }
     void derivative(const Vector<T>& x, double, const Vector<T>&, Vector<T>& d) const { d = -x; }
     auto rates(const Vector<T>& x) const { return x; }
+    auto decay_rates() const { return Vector<T>::Ones(1); }
+    void drive(const Vector<T>&, double, const Vector<T>&, Vector<T>& out) const { out.setZero(1); }
+    auto diffusion() const { return Vector<T>::Zero(1); }
 };
 }  // namespace detail
 
