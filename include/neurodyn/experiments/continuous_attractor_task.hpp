@@ -1,0 +1,444 @@
+#pragma once
+/// \file continuous_attractor_task.hpp
+/// The delayed-response task with photoinhibition on the continuous (line) attractor of
+/// Inagaki, Fontolan, Romani & Svoboda (2019), Extended Data Fig. 1 — the comparison model for
+/// the discrete attractors of inagaki2019_task.hpp, with the same result layout.
+///
+/// One trial, as in the authors' cont_attractor.m (times in ms, trial 0 … 5000):
+///  - stimulus on h_C: sign·a·pulse(t), a ~ N(3, 0.05) per trial, sign +1 on right and −1 on
+///    left trials, pulse = 1 − e^{−(t−1500)/20} on (1500, 2500], then e^{−(t−2500)/20}·(1 − e^{−50});
+///  - photoinhibition drive on h_I: **sign·PV**·pulse over (2500, 3100] with the same 20 ms
+///    smoothing. In the authors' code the drive carries the trial's sign (+PV on right, −PV on
+///    left trials): design.md's "±{0,150,300,600}". The linear model is then exactly odd-
+///    symmetric, and on both trial types the light pushes the memory towards the other side
+///    (onto h_I, +PV moves the line state towards h_C < h_N);
+///  - noise on h_C, h_N, h_I: a frozen Ornstein–Uhlenbeck process drawn per trial on a 1 ms
+///    grid exactly as the authors do, n_{k+1} = n_k + Δ(−n_k + σξ_k)/τ_n (σ = 5, τ_n = 5 ms,
+///    Δ = 1 ms, σξ added per grid step — not √Δ-scaled; stationary sd σ·√(Δ/τ_n)/√(2 − Δ/τ_n)
+///    ≈ 1.67), n_0 = 0, and linearly interpolated in between: a deterministic function of t
+///    that the adaptive stepper may evaluate anywhere (and again after a rejected step);
+///  - initial state: 12 independent N(0, (5·0.00175)²) values, as the authors;
+///  - integration: Dormand–Prince 4(5), rtol = atol = 1e-3 (MATLAB ode45 in the authors'
+///    code), output every 1 ms; the state is read at the output times.
+///
+/// Readout, as in the authors' ALM_attractor_figs.m: the trial is correct when, at the end of
+/// the delay, h_C > h_N on right trials and h_C < h_N on left trials. The end of the delay is
+/// the authors' array index t_delay_end = 4500 of t_vec = 0:5000, i.e. **t = 4499 ms**
+/// (`readout_ms`). The coding direction is the unit vector along the mean over the last 400 ms
+/// (t = 4099 … 4499, 401 samples) of (h̄_R − h̄_L) over (h_C, h_N) on unperturbed correct trials
+/// (the authors first smooth the mean traces with a 100 ms moving average, which changes the
+/// window mean only at its edges; we do not); a trial's window endpoint is its mean projection
+/// over that window; projections are normalised so that the median window endpoint of
+/// unperturbed correct right trials is 1 and left is 0. The endpoint histograms use the
+/// projection at t = readout_ms (as the authors' histograms).
+///
+/// Random streams: trial k of (PV index p, type y) has global index g = (p·2 + y)·N + k and
+/// draws from Rng(seed, g, purpose) with purposes noise (0), stimulus (1), initial state (2):
+/// the same numbers on any thread count.
+///
+/// \code
+/// neurodyn::ContinuousAttractorTaskOptions opt;
+/// opt.trials_per_type = 500;
+/// auto res = neurodyn::run_continuous_attractor_task(opt);
+/// double unperturbed = res.fraction_correct(0);              // both trial types
+/// auto hist = res.endpoint_histogram(3, neurodyn::TrialType::right);
+/// \endcode
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "neurodyn/analysis/coding_direction.hpp"
+#include "neurodyn/core/error.hpp"
+#include "neurodyn/core/rng.hpp"
+#include "neurodyn/core/time_grid.hpp"
+#include "neurodyn/core/types.hpp"
+#include "neurodyn/experiments/inagaki2019_task.hpp"  // TrialType, Inagaki2019Projection
+#include "neurodyn/inputs/pulses.hpp"
+#include "neurodyn/integrate/dormand_prince.hpp"
+#include "neurodyn/models/continuous_attractor.hpp"
+#include "neurodyn/parallel/ensemble.hpp"
+
+namespace neurodyn {
+
+/// Purposes of a trial's random streams: Rng(seed, trial, purpose).
+enum class ContinuousAttractorStream : std::uint64_t { noise = 0, stimulus = 1, initial_state = 2 };
+
+/// Options of the continuous-attractor task; defaults are the authors'.
+struct ContinuousAttractorTaskOptions {
+    ContinuousAttractorParameters model{};
+    double stim_amp = 3.0, stim_sigma = 0.05;      ///< per-trial amplitude ~ N(stim_amp, stim_sigma)
+    double stim_start = 1500, stim_end = 2500;     ///< ms
+    double pv_start = 2500, pv_end = 3100;         ///< ms
+    double tau_ext = 20;                           ///< rise/decay of stimulus and light, ms
+    std::vector<double> pv_levels = {0, 150, 300, 600};  ///< must contain 0
+    double noise_sigma = 5, noise_tau = 5;         ///< OU noise on h_C, h_N, h_I (per-step σ)
+    double noise_dt = 1;                           ///< grid of the frozen noise, ms
+    double init_sigma = 5 * 0.00175;               ///< sd of the initial state
+    double trial_ms = 5000;
+    double readout_ms = 4499;                      ///< authors' index 4500 of t_vec = 0:5000
+    double cd_window_ms = 400;                     ///< CD / endpoint window ending at readout_ms
+    double rtol = 1e-3, atol = 1e-3;               ///< Dormand–Prince tolerances (ode45's)
+    long trials_per_type = 500;                    ///< N per trial type and PV level
+    std::uint64_t seed = 1;
+    int threads = 0;                               ///< 0: OpenMP default
+    long record_every = 10;                        ///< ms between recorded CD projections
+    bool record_projections = true;
+    bool keep_trials = true;
+    std::size_t batch = 256;                       ///< trials in flight
+    std::function<void(long, long)> progress = {};
+
+    void validate() const {
+        model.validate();
+        require_finite("stim_amp", stim_amp);
+        require_nonnegative("stim_sigma", stim_sigma);
+        require(stim_end > stim_start, "stim_end", stim_end, "must be > stim_start");
+        require(pv_end > pv_start, "pv_end", pv_end, "must be > pv_start");
+        require_nonnegative("tau_ext", tau_ext);
+        require(!pv_levels.empty(), "pv_levels", "{}", "must not be empty");
+        for (double pv : pv_levels) require(std::isfinite(pv) && pv >= 0, "pv_levels", pv, "must be finite and >= 0");
+        require_nonnegative("noise_sigma", noise_sigma);
+        require_positive("noise_tau", noise_tau);
+        require_positive("noise_dt", noise_dt);
+        require(noise_dt < noise_tau, "noise_dt", noise_dt, "must be < noise_tau (explicit OU recursion)");
+        require_nonnegative("init_sigma", init_sigma);
+        require_positive("trial_ms", trial_ms);
+        require(std::abs(trial_ms - std::round(trial_ms)) < 1e-9, "trial_ms", trial_ms, "must be a whole number of ms");
+        require(readout_ms > 0 && readout_ms <= trial_ms && std::abs(readout_ms - std::round(readout_ms)) < 1e-9,
+                "readout_ms", readout_ms, "must be a whole number of ms in (0, trial_ms]");
+        require(cd_window_ms >= 0 && cd_window_ms < readout_ms, "cd_window_ms", cd_window_ms,
+                "must be in [0, readout_ms)");
+        require_positive("rtol", rtol);
+        require_nonnegative("atol", atol);
+        require(trials_per_type >= 1, "trials_per_type", trials_per_type, "must be >= 1");
+        require(record_every >= 1, "record_every", record_every, "must be >= 1");
+        require(batch >= 1, "batch", batch, "must be >= 1");
+    }
+};
+
+/// A frozen noise on the three currents: values on a uniform grid, linearly interpolated.
+/// Generated by the authors' per-step OU recursion (see the file comment).
+class ContinuousAttractorNoise {
+public:
+    ContinuousAttractorNoise() = default;
+    /// Draw the noise of one trial from `rng` on [0, t_end]: 3 normal draws per grid step,
+    /// in the order (C, N, I).
+    ContinuousAttractorNoise(double sigma, double tau, double dt, double t_end, Rng& rng) : dt_(dt) {
+        const auto n = std::size_t(std::ceil(t_end / dt - 1e-9)) + 1;
+        v_.assign(3 * n, 0.0);
+        for (std::size_t k = 0; k + 1 < n; ++k)
+            for (std::size_t c = 0; c < 3; ++c)
+                v_[3 * (k + 1) + c] = v_[3 * k + c] + dt * (-v_[3 * k + c] + sigma * rng.normal()) / tau;
+    }
+    bool empty() const noexcept { return v_.empty(); }
+    std::size_t points() const noexcept { return v_.size() / 3; }
+    /// Grid value of channel c (0 = C, 1 = N, 2 = I) at grid index k.
+    double at(std::size_t k, int c) const { return v_[3 * k + std::size_t(c)]; }
+    /// Linear interpolation at time t (clamped to the grid).
+    double operator()(double t, int c) const {
+        const double x = t / dt_;
+        if (x <= 0) return v_[std::size_t(c)];
+        const auto k = std::size_t(x);
+        if (k + 1 >= points()) return v_[3 * (points() - 1) + std::size_t(c)];
+        const double f = x - double(k);
+        return (1 - f) * v_[3 * k + std::size_t(c)] + f * v_[3 * (k + 1) + std::size_t(c)];
+    }
+
+private:
+    double dt_ = 1;
+    std::vector<double> v_;
+};
+
+/// The input schedule of one trial: stimulus on u_C, light on u_I, frozen noise on u_C, u_N, u_I.
+/// A deterministic function of t (usable by adaptive steppers). `noise` may be null (noise-free).
+template <Real T = double>
+class ContinuousAttractorInput {
+public:
+    ContinuousAttractorInput(const ContinuousAttractorTaskOptions& o, TrialType type, double stim_amp, double pv,
+                             const ContinuousAttractorNoise* noise)
+        : stim_(o.stim_start, o.stim_end, o.tau_ext), light_(o.pv_start, o.pv_end, o.tau_ext),
+          sign_(type == TrialType::right ? 1.0 : -1.0), amp_(stim_amp), pv_(pv), noise_(noise) {
+        require_finite("stim_amp", stim_amp);
+        require(std::isfinite(pv) && pv >= 0, "pv", pv, "must be finite and >= 0");
+    }
+    void operator()(double t, Vector<T>& u) const {
+        u.setZero(ContinuousAttractor<T>::n_state);
+        u[0] = T(sign_ * amp_ * stim_(t));
+        u[2] = T(sign_ * pv_ * light_(t));  // the light drive carries the trial's sign (authors' code)
+        if (noise_ && !noise_->empty())
+            for (int c = 0; c < 3; ++c) u[c] += T((*noise_)(t, c));
+    }
+
+private:
+    BoxPulse stim_, light_;
+    double sign_, amp_, pv_;
+    const ContinuousAttractorNoise* noise_;
+};
+
+/// One trial's outcome (fields as Inagaki2019Trial; `end` and `window` hold (h_C, h_N)).
+struct ContinuousAttractorTrial {
+    int pv_index = 0;
+    TrialType type = TrialType::right;
+    long trial = 0;
+    bool correct = false;
+    double stim_amp = 0;
+    std::array<double, 2> end{};     ///< (h_C, h_N) at readout_ms
+    double h_I_end = 0;              ///< h_I at readout_ms
+    std::array<double, 2> window{};  ///< (h_C, h_N) averaged over the CD window
+    double endpoint = 0;             ///< normalised CD projection of `end`
+    double endpoint_window = 0;      ///< normalised CD projection of `window`
+};
+
+/// Fractions of trials per endpoint bin.
+struct EndpointHistogram {
+    std::vector<double> centre;    ///< bin centres
+    std::vector<double> fraction;  ///< count / trials of that type and level
+};
+
+struct ContinuousAttractorTaskResult {
+    ContinuousAttractorTaskOptions options;
+    std::vector<double> pv_levels;
+    long trials_per_type = 0;
+    std::uint64_t seed = 0;
+    std::vector<long> n_correct;                    ///< [pv_index·2 + type]
+    std::vector<ContinuousAttractorTrial> trials;   ///< when keep_trials, in global-index order
+    Vector<double> coding_direction;                ///< unit vector over (h_C, h_N)
+    double offset = 0, scale = 1;                   ///< normalised = (CD·h − offset)/scale
+    std::vector<double> time_ms;                    ///< record times
+    std::vector<Inagaki2019Projection> projections; ///< [(pv_index·2 + type)·2 + (correct ? 0 : 1)]
+    AdaptiveStats integration;                      ///< summed over trials
+
+    long correct(std::size_t pv_index, TrialType t) const { return n_correct.at(pv_index * 2 + std::size_t(t)); }
+    double fraction_correct(std::size_t pv_index, TrialType t) const {
+        return double(correct(pv_index, t)) / double(trials_per_type);
+    }
+    double fraction_correct(std::size_t pv_index) const {
+        return double(correct(pv_index, TrialType::right) + correct(pv_index, TrialType::left)) /
+               double(2 * trials_per_type);
+    }
+    const Inagaki2019Projection& projection(std::size_t pv_index, TrialType t, bool correct_trials) const {
+        return projections.at((pv_index * 2 + std::size_t(t)) * 2 + (correct_trials ? 0 : 1));
+    }
+    double normalise(double hC, double hN) const {
+        return (coding_direction[0] * hC + coding_direction[1] * hN - offset) / scale;
+    }
+    /// Histogram of the normalised endpoints (at readout_ms) of one level and trial type, as the
+    /// authors: bins of width `width` centred on lo, lo + width, …, hi; fractions of all trials of
+    /// that type (so correct-only fractions sum to the fraction correct). Needs keep_trials.
+    EndpointHistogram endpoint_histogram(std::size_t pv_index, TrialType t, bool correct_only = true,
+                                         double lo = -1.4, double hi = 2.5, double width = 0.1) const {
+        require(!trials.empty(), "keep_trials", "false", "must be true to histogram endpoints");
+        require(pv_index < pv_levels.size(), "pv_index", pv_index, "must be < the number of PV levels");
+        require_positive("width", width);
+        require(hi >= lo, "hi", hi, "must be >= lo");
+        const auto bins = std::size_t(std::lround((hi - lo) / width)) + 1;
+        EndpointHistogram h;
+        h.centre.resize(bins);
+        h.fraction.assign(bins, 0.0);
+        for (std::size_t b = 0; b < bins; ++b) h.centre[b] = lo + width * double(b);
+        for (const auto& tr : trials) {
+            if (std::size_t(tr.pv_index) != pv_index || tr.type != t || (correct_only && !tr.correct)) continue;
+            const double x = std::round((tr.endpoint - lo) / width);
+            if (x < 0 || x >= double(bins)) continue;  // outside the plotted range, as histcounts
+            h.fraction[std::size_t(x)] += 1.0 / double(trials_per_type);
+        }
+        return h;
+    }
+};
+
+/// Simulate one trial and call `observe(t, x)` at t = 0, 1, …, trial_ms (x: the 12-state).
+/// `noise` may be null (noise-free); `x` holds the initial state and ends with the final one.
+template <class Observer>
+AdaptiveStats run_continuous_attractor_trial(const ContinuousAttractor<double>& model,
+                                             const ContinuousAttractorTaskOptions& o, TrialType type,
+                                             double stim_amp, double pv, const ContinuousAttractorNoise* noise,
+                                             Vector<double>& x, Observer&& observe, long trial_index = 0) {
+    require_size("x (initial state)", x.size(), model.size());
+    AdaptiveOptions ao;
+    ao.rtol = o.rtol;
+    ao.atol = o.atol;
+    ao.norm = ErrorNorm::max;  // ode45's criterion
+    DormandPrince45<double> dp(ao);
+    const ContinuousAttractorInput<double> input(o, type, stim_amp, pv, noise);
+    struct Watch {
+        Observer* f;
+        void on_step(double t, Vector<double>& s) { (*f)(t, static_cast<const Vector<double>&>(s)); }
+    } watch{&observe};
+    observe(0.0, static_cast<const Vector<double>&>(x));
+    return integrate_adaptive(Trial{trial_index, o.seed}, model, dp, x, TimeGrid(1.0, std::lround(o.trial_ms)), input,
+                              watch);
+}
+
+/// Run the task: every PV level × trial type × N trials, in parallel and deterministic on any
+/// thread count; classification, fraction correct, coding direction, normalised endpoints and
+/// mean ± sd CD projections over time per (level, type, outcome).
+inline ContinuousAttractorTaskResult run_continuous_attractor_task(const ContinuousAttractorTaskOptions& opt = {}) {
+    opt.validate();
+    ContinuousAttractorTaskResult res;
+    res.options = opt;
+    res.pv_levels = opt.pv_levels;
+    res.trials_per_type = opt.trials_per_type;
+    res.seed = opt.seed;
+    std::size_t p0 = res.pv_levels.size();
+    for (std::size_t p = 0; p < res.pv_levels.size() && p0 == res.pv_levels.size(); ++p)
+        if (res.pv_levels[p] == 0) p0 = p;
+    require(p0 < res.pv_levels.size(), "pv_levels", "no 0 level",
+            "must include 0: unperturbed trials define the coding direction");
+
+    const ContinuousAttractor<double> model(opt.model);
+    const std::size_t n_pv = res.pv_levels.size();
+    const long N = opt.trials_per_type;
+    const long n_total = long(n_pv) * 2 * N;
+    const long e = opt.record_every;
+    const long n_ms = std::lround(opt.trial_ms);
+    const long n_rec = opt.record_projections ? n_ms / e + 1 : 0;
+    const long k_end = std::lround(opt.readout_ms), k_w0 = k_end - std::lround(opt.cd_window_ms);
+    const StimulusAmplitude amplitude{opt.stim_amp, opt.stim_sigma};
+
+    struct Slot {
+        std::vector<double> traj;  // n_rec × 2
+        ContinuousAttractorTrial t;
+        AdaptiveStats stats;
+    };
+    std::vector<Slot> slots(opt.batch);
+    for (auto& s : slots) s.traj.assign(std::size_t(2 * n_rec), 0.0);
+    std::vector<std::vector<double>> moments(n_pv * 4, std::vector<double>(std::size_t(5 * n_rec), 0.0));
+    std::vector<long> group_n(n_pv * 4, 0);
+    res.n_correct.assign(n_pv * 2, 0);
+    std::array<std::array<double, 2>, 2> window_sum{};
+    std::array<std::vector<std::array<double, 2>>, 2> unperturbed_windows;
+    if (opt.keep_trials) res.trials.reserve(std::size_t(n_total));
+
+    auto simulate_one = [&](long g, std::size_t slot) {
+        Slot& s = slots[slot];
+        const long cell = g / N;
+        const auto p = std::size_t(cell / 2);
+        const auto type = TrialType(cell % 2);
+        Rng noise_rng = trial_rng(opt.seed, g, std::uint64_t(ContinuousAttractorStream::noise));
+        Rng stim_rng = trial_rng(opt.seed, g, std::uint64_t(ContinuousAttractorStream::stimulus));
+        Rng init_rng = trial_rng(opt.seed, g, std::uint64_t(ContinuousAttractorStream::initial_state));
+        ContinuousAttractorTrial& t = s.t;
+        t = ContinuousAttractorTrial{};
+        t.pv_index = int(p);
+        t.type = type;
+        t.trial = g % N;
+        t.stim_amp = amplitude.draw(stim_rng);
+        const ContinuousAttractorNoise noise(opt.noise_sigma, opt.noise_tau, opt.noise_dt, opt.trial_ms, noise_rng);
+        Vector<double> x(model.size());
+        for (index_t i = 0; i < x.size(); ++i) x[i] = opt.init_sigma * init_rng.normal();
+        double w1 = 0, w2 = 0;
+        double* traj = s.traj.data();
+        s.stats = run_continuous_attractor_trial(
+            model, opt, type, t.stim_amp, res.pv_levels[p], &noise, x,
+            [&](double time, const Vector<double>& h) {
+                const long k = std::lround(time);
+                if (n_rec > 0 && k % e == 0) {
+                    traj[2 * (k / e)] = h[0];
+                    traj[2 * (k / e) + 1] = h[1];
+                }
+                if (k >= k_w0 && k <= k_end) {
+                    w1 += h[0];
+                    w2 += h[1];
+                }
+                if (k == k_end) {
+                    t.end = {h[0], h[1]};
+                    t.h_I_end = h[2];
+                }
+            },
+            g);
+        const double nw = double(k_end - k_w0 + 1);
+        t.window = {w1 / nw, w2 / nw};
+        t.correct = type == TrialType::right ? t.end[0] > t.end[1] : t.end[0] < t.end[1];
+    };
+
+    auto reduce_one = [&](long, std::size_t slot) {
+        const Slot& s = slots[slot];
+        const ContinuousAttractorTrial& t = s.t;
+        const auto p = std::size_t(t.pv_index);
+        const auto y = std::size_t(t.type);
+        res.integration.accepted += s.stats.accepted;
+        res.integration.rejected += s.stats.rejected;
+        res.integration.evaluations += s.stats.evaluations;
+        if (t.correct) ++res.n_correct[p * 2 + y];
+        if (p == p0 && t.correct) {
+            window_sum[y][0] += t.window[0];
+            window_sum[y][1] += t.window[1];
+            unperturbed_windows[y].push_back(t.window);
+        }
+        const std::size_t gi = (p * 2 + y) * 2 + (t.correct ? 0 : 1);
+        ++group_n[gi];
+        if (n_rec > 0) {
+            double* m = moments[gi].data();
+            const double* r = s.traj.data();
+            for (long j = 0; j < n_rec; ++j) {
+                const double a = r[2 * j], b = r[2 * j + 1];
+                m[5 * j] += a;
+                m[5 * j + 1] += b;
+                m[5 * j + 2] += a * a;
+                m[5 * j + 3] += b * b;
+                m[5 * j + 4] += a * b;
+            }
+        }
+        if (opt.keep_trials) res.trials.push_back(t);
+    };
+
+    EnsembleOptions eo;
+    eo.threads = opt.threads;
+    eo.progress = opt.progress;
+    for_each_trial(n_total, opt.batch, simulate_one, reduce_one, eo);
+
+    const std::array<std::size_t, 2> n_unp{unperturbed_windows[0].size(), unperturbed_windows[1].size()};
+    if (n_unp[0] == 0 || n_unp[1] == 0)
+        throw numerical_error("no correct unperturbed " + std::string(n_unp[0] == 0 ? "right" : "left") +
+                                  " trial: the coding direction is undefined",
+                              k_end, -1);
+    Vector<double> d(2);
+    for (std::size_t i = 0; i < 2; ++i)
+        d[index_t(i)] = window_sum[0][i] / double(n_unp[0]) - window_sum[1][i] / double(n_unp[1]);
+    auto cd = CodingDirection<double>::from_weights(d, StepRange{k_w0, k_end + 1});
+    res.coding_direction = cd.weights();
+    std::array<Vector<double>, 2> raw;
+    for (std::size_t y = 0; y < 2; ++y) {
+        raw[y].resize(index_t(n_unp[y]));
+        for (std::size_t k = 0; k < n_unp[y]; ++k)
+            raw[y][index_t(k)] = res.coding_direction[0] * unperturbed_windows[y][k][0] +
+                                 res.coding_direction[1] * unperturbed_windows[y][k][1];
+    }
+    cd.normalise(raw[0], raw[1]);
+    res.offset = cd.offset();
+    res.scale = cd.scale();
+    for (auto& t : res.trials) {
+        t.endpoint = res.normalise(t.end[0], t.end[1]);
+        t.endpoint_window = res.normalise(t.window[0], t.window[1]);
+    }
+
+    res.time_ms.resize(std::size_t(n_rec));
+    for (long j = 0; j < n_rec; ++j) res.time_ms[std::size_t(j)] = double(j * e);
+    res.projections.resize(n_pv * 4);
+    const double c1 = res.coding_direction[0], c2 = res.coding_direction[1];
+    for (std::size_t gi = 0; gi < n_pv * 4; ++gi) {
+        auto& pr = res.projections[gi];
+        pr.n = group_n[gi];
+        if (n_rec == 0 || pr.n == 0) continue;
+        pr.mean.resize(std::size_t(n_rec));
+        pr.sd.resize(std::size_t(n_rec));
+        const double n = double(pr.n);
+        for (long j = 0; j < n_rec; ++j) {
+            const double* m = &moments[gi][std::size_t(5 * j)];
+            const double m1 = m[0] / n, m2 = m[1] / n;
+            double var = 0;
+            if (pr.n > 1) {
+                const double v11 = (m[2] - n * m1 * m1) / (n - 1), v22 = (m[3] - n * m2 * m2) / (n - 1),
+                             v12 = (m[4] - n * m1 * m2) / (n - 1);
+                var = std::max(0.0, c1 * c1 * v11 + c2 * c2 * v22 + 2 * c1 * c2 * v12);
+            }
+            pr.mean[std::size_t(j)] = (c1 * m1 + c2 * m2 - res.offset) / res.scale;
+            pr.sd[std::size_t(j)] = std::sqrt(var) / std::abs(res.scale);
+        }
+    }
+    return res;
+}
+
+}  // namespace neurodyn
