@@ -1,0 +1,185 @@
+// Tests for experiments/trained_rnn.hpp and experiments/noise_robustness.hpp: running a trained
+// network's trials, judging the right/left separation, and the perturbation sweeps.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "neurodyn/experiments/network_structure.hpp"
+#include "neurodyn/experiments/noise_robustness.hpp"
+#include "neurodyn/experiments/trained_rnn.hpp"
+
+using namespace neurodyn;
+
+namespace {
+/// Planted rates: `units` × `steps`, every column equal to `v`.
+Matrix<double> flat(std::initializer_list<double> v, index_t steps) {
+    Vector<double> col(index_t(v.size()));
+    index_t i = 0;
+    for (double x : v) col[i++] = x;
+    return col.replicate(1, steps);
+}
+
+/// A network without recurrence (J = 0): x relaxes to its input, so a constant input of
+/// logit(R) reproduces target rates R exactly once settled. Right: unit 0 high, unit 1 low.
+TrainedRnn<double> feedforward_task(index_t steps = 400) {
+    TaskEpochs ep{double(steps)};
+    ep.add("presample", 0, 100).add("delay", 100, double(steps));
+    xt::xtensor<double, 3> R = xt::zeros<double>({std::size_t(2), std::size_t(2), std::size_t(steps)});
+    xt::xtensor<double, 3> h = R;
+    for (std::size_t k = 0; k < std::size_t(steps); ++k) {
+        R(0, 0, k) = 0.8; R(0, 1, k) = 0.2;
+        R(1, 0, k) = 0.2; R(1, 1, k) = 0.8;
+        for (std::size_t c = 0; c < 2; ++c)
+            for (std::size_t i = 0; i < 2; ++i) h(c, i, k) = logit(R(c, i, k));
+    }
+    return TrainedRnn<double>(RateNetwork<Logistic<double>>(Matrix<double>::Zero(2, 2), 10.0), h, R, ep);
+}
+}  // namespace
+
+TEST_CASE("SeparationClassifier: planted trajectories") {
+    const StepRange w{80, 100};
+    const auto right = flat({0.9, 0.1, 0.5}, 100), left = flat({0.1, 0.9, 0.5}, 100);
+    SeparationClassifier<double> judge(right, left, w);
+    CHECK(judge.endpoint(right) == doctest::Approx(1.0));
+    CHECK(judge.endpoint(left) == doctest::Approx(0.0));
+    CHECK(judge.direction().norm() == doctest::Approx(1.0));
+    // A right trial whose delay end collapsed onto the left pattern is an error …
+    Matrix<double> collapsed = right;
+    collapsed.middleCols(80, 20) = left.middleCols(80, 20);
+    CHECK_FALSE(judge.correct(collapsed, 0));
+    CHECK(judge.correct(collapsed, 1));
+    // … one that dips towards left before the window but recovers is correct.
+    Matrix<double> recovered = right;
+    recovered.middleCols(20, 40) = left.middleCols(20, 40);
+    CHECK(judge.correct(recovered, 0));
+    // Three quarters of the way to the right pattern: endpoint 0.75 (the projection is linear).
+    const Matrix<double> mix = 0.75 * right + 0.25 * left;
+    CHECK(judge.endpoint(mix) == doctest::Approx(0.75));
+    CHECK(judge.projection(mix)[10] == doctest::Approx(0.75));
+    // A unit that does not separate the conditions (unit 2) does not move the endpoint.
+    Matrix<double> other = right;
+    other.row(2).setConstant(0.95);
+    CHECK(judge.endpoint(other) == doctest::Approx(1.0));
+    CHECK_THROWS_AS(SeparationClassifier<double>(right, right, w), invalid_parameter);
+    CHECK_THROWS_AS(SeparationClassifier<double>(right, left, StepRange{90, 120}), invalid_parameter);
+    CHECK_THROWS_AS(judge.endpoint(flat({0.9, 0.1}, 100)), invalid_parameter);
+}
+
+TEST_CASE("TrainedRnn: trials follow Euler from logit(R(:,0)) and reach the target") {
+    const auto task = feedforward_task();
+    const Matrix<double> r = task.run(0, Trial{});
+    CHECK(r(0, 0) == doctest::Approx(0.8));  // x(0) = logit(R(:, 0))
+    CHECK(r(0, 399) == doctest::Approx(0.8));
+    CHECK(r(1, 399) == doctest::Approx(0.2));
+    CHECK(task.pvar_of(r, 0) > 1 - 1e-9);
+    CHECK(task.pvar_of(task.run(1, Trial{}), 0) < 0);  // the left trial does not fit the right target
+    auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    CHECK(judge.window().first == 300);
+    CHECK(judge.window().last == 400);
+    CHECK(judge.correct(r, 0));
+    CHECK_THROWS_AS(SeparationClassifier<double>::fit(task, 500.0), invalid_parameter);
+    // Shape checks name the parameter.
+    xt::xtensor<double, 3> bad = xt::zeros<double>({2, 3, 10});
+    CHECK_THROWS_WITH_AS(TrainedRnn<double>(task.network, bad, bad, task.epochs), doctest::Contains("targets"),
+                         invalid_parameter);
+}
+
+TEST_CASE("noise: amplitude 0 changes nothing, noise is reproducible on any thread count") {
+    const auto task = feedforward_task();
+    const auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    const auto quiet = run_noisy_trials(task, judge, 0, 0.0, NoiseWindow::whole, NoiseSharing::independent, 4, 7);
+    CHECK(quiet.fraction_correct() == 1.0);
+    CHECK(quiet.mean_pvar() == doctest::Approx(task.pvar_of(task.run(0, Trial{}), 0)));
+    const auto one = run_noisy_trials(task, judge, 1, 3.0, NoiseWindow::delay, NoiseSharing::independent, 8, 7, 0, 1);
+    const auto two = run_noisy_trials(task, judge, 1, 3.0, NoiseWindow::delay, NoiseSharing::independent, 8, 7, 0, 2);
+    CHECK(one.endpoint == two.endpoint);
+    CHECK(one.pvar == two.pvar);
+    CHECK(one.mean_pvar() < quiet.mean_pvar());
+    // Noise confined to the delay leaves the pre-delay projection untouched.
+    const auto base = judge.projection(task.run(1, Trial{}));
+    CHECK(one.projection(3, 5) == doctest::Approx(base[50]));
+    CHECK(one.projection(3, 30) != doctest::Approx(base[300]));
+}
+
+TEST_CASE("noise sweep: one row per (window, amplitude, condition); thresholds") {
+    const auto task = feedforward_task(300);
+    const auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    NoiseSweepOptions o;
+    o.amplitudes = {0.0, 2.0};
+    o.trials = 6;
+    const auto rows = run_noise_sweep(task, judge, o);
+    REQUIRE(rows.size() == 2 * 2 * 2);
+    CHECK(rows[0].window == NoiseWindow::whole);
+    CHECK(rows[0].amplitude == 0.0);
+    CHECK(rows[0].fraction_selective == 1.0);
+    CHECK(rows[1].condition == 1);
+    CHECK(rows[2].mean_pvar < rows[0].mean_pvar);
+    std::vector<NoiseSweepRow> planted = {{NoiseWindow::delay, 0.5, 0, 10, 0.95, 1.0},
+                                          {NoiseWindow::delay, 1.0, 0, 10, 0.80, 0.6},
+                                          {NoiseWindow::delay, 1.0, 1, 10, 0.90, 0.9},
+                                          {NoiseWindow::delay, 2.0, 0, 10, 0.50, 0.3}};
+    auto pv = [](const NoiseSweepRow& r) { return r.mean_pvar; };
+    auto sel = [](const NoiseSweepRow& r) { return r.fraction_selective; };
+    CHECK(noise_threshold(planted, NoiseWindow::delay, 0.85, pv) == 1.0);
+    CHECK(noise_threshold(planted, NoiseWindow::delay, 0.5, sel) == 2.0);
+    CHECK(std::isnan(noise_threshold(planted, NoiseWindow::whole, 0.5, sel)));
+}
+
+TEST_CASE("photoinhibition of the trained network: drive and silencing") {
+    const auto task = feedforward_task(400);
+    const auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    PhotoinhibitionOptions o;
+    o.trials = 4;
+    o.background_noise = 0.0;
+    o.duration_ms = 100;  // light over [100, 200); the feed-forward net recovers by 300–400
+    const auto none = run_photoinhibited_trials(task, judge, 0, InhibitionMode::drive, 0.0, o);
+    const auto strong = run_photoinhibited_trials(task, judge, 0, InhibitionMode::drive, 8.0, o);
+    // The input-driven net recovers: 100 ms = 10 τ after the light, the endpoint is back to
+    // within e^{-10}·(drive) of the unperturbed one.
+    for (std::size_t k = 0; k < none.endpoint.size(); ++k)
+        CHECK(strong.endpoint[k] == doctest::Approx(none.endpoint[k]).epsilon(1e-3));
+    CHECK(strong.fraction_correct() == 1.0);
+    const auto base = judge.projection(task.run(0, Trial{}));
+    // During the light both units are pushed down equally: the separation shrinks.
+    CHECK(std::abs(strong.projection(0, 15)) < std::abs(base[150]));
+    const auto silenced = run_photoinhibited_trials(task, judge, 0, InhibitionMode::silence, 1.0, o);
+    CHECK(silenced.projection(0, 15) == doctest::Approx(0.5).epsilon(0.01));  // all silent: no separation
+    CHECK(silenced.fraction_correct() == 1.0);
+    CHECK_THROWS_AS(run_photoinhibited_trials(task, judge, 0, InhibitionMode::silence, 1.5, o), invalid_parameter);
+    const auto rows = run_photoinhibition_sweep(task, judge, o);
+    CHECK(rows.size() == 2 * (o.drive_strengths.size() + o.silence_fractions.size()));
+}
+
+TEST_CASE("analyse_structure: planted weight change of known rank, random spectrum") {
+    // A random network as the "initial" one and a planted rank-3 change as "training".
+    Rng rng(3);
+    const index_t n = 60;
+    auto net = RateNetwork<Logistic<double>>::random(n, 1.2, 10.0, rng);
+    const Matrix<double> J0 = net.weights();
+    Matrix<double> U(n, 3), V(n, 3);
+    for (index_t i = 0; i < U.size(); ++i) U.data()[i] = rng.normal() / std::sqrt(double(n));
+    for (index_t i = 0; i < V.size(); ++i) V.data()[i] = rng.normal();
+    net.weights() += U * V.transpose();
+    TaskEpochs ep{300.0};
+    ep.add("delay", 100, 300);
+    xt::xtensor<double, 3> R = xt::zeros<double>({std::size_t(2), std::size_t(n), std::size_t(300)});
+    xt::xtensor<double, 3> h = R;
+    for (std::size_t c = 0; c < 2; ++c)
+        for (std::size_t i = 0; i < std::size_t(n); ++i)
+            for (std::size_t k = 0; k < 300; ++k) {
+                R(c, i, k) = 0.5 + 0.3 * std::sin(0.01 * double(k * (i + 1)) + double(c));
+                h(c, i, k) = 0.0;
+            }
+    const TrainedRnn<double> task(net, h, R, ep);
+    const auto s = analyse_structure(task, J0);
+    CHECK(s.dJ.rank == 3);
+    CHECK(s.dJ.singular_values[3] < 1e-10 * s.dJ.singular_values[0]);
+    // Circular law: the spectral radius of N(0, g²/N) is g up to O(N^{-1/2}) fluctuations.
+    CHECK(s.radius_initial == doctest::Approx(1.2).epsilon(0.15));
+    CHECK(s.eig_initial.size() == n);
+    CHECK(s.var_ratio_targets.sum() == doctest::Approx(1.0));
+    CHECK(s.pca_dim_targets >= 1);
+    CHECK(s.pca_dim_targets <= n);
+    CHECK(s.weight_sd_initial == doctest::Approx(1.2 / std::sqrt(double(n))).epsilon(0.1));
+    CHECK_THROWS_AS(analyse_structure(task, Matrix<double>(Matrix<double>::Zero(3, 3))), invalid_parameter);
+}
