@@ -1,0 +1,301 @@
+// rajan_force_training: train random logistic rate networks (one unit per recorded neuron)
+// with all-synapse FORCE/RLS on trial-averaged right/left rates, Rajan, Harvey & Tank 2016
+// style, and keep the realisations whose delay selectivity agrees with the targets.
+//
+//   rajan_force_training [--targets FILE.npy | --session FILE.mat] [--variant raw|suppressed]
+//                        [--realizations K] [--iterations M] [--seed S] [--checkpoint-dir D]
+//                        --out DIR [--no-figures]
+//
+// Targets: float64 .npy of shape (2, neurons, steps of 1 ms), index 0 right, 1 left, Hz or
+// normalised (normalised jointly here); default: synthetic ALM-like targets (87 neurons, 6 s).
+// Writes DIR/training.csv (realization,iteration,condition,pvar), DIR/selectivity.csv,
+// DIR/realizations.csv, DIR/targets_normalised.npy, DIR/J_initial_<k>.npy,
+// DIR/J_trained_<k>.npy, DIR/rates_<k>.npy (network test rates) and PNG figures.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "neurodyn/experiments/rajan_training.hpp"
+#include "neurodyn/experiments/synthetic_targets.hpp"
+#include "neurodyn/io/csv.hpp"
+#include "neurodyn/io/gnuplot.hpp"
+#include "neurodyn/io/npy.hpp"
+
+#if defined(NEURODYN_HAS_MATIO) && __has_include("neurodyn/analysis/targets.hpp") && \
+    __has_include("neurodyn/io/matlab_session.hpp")
+#include "neurodyn/analysis/targets.hpp"
+#include "neurodyn/io/matlab_session.hpp"
+#define RAJAN_WITH_SESSION 1
+#endif
+
+namespace fs = std::filesystem;
+using namespace neurodyn;
+
+namespace {
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+/// The ALM task epochs of a session, from the median event times (s) on its PSTH axis.
+#ifdef RAJAN_WITH_SESSION
+TaskEpochs session_epochs(const Session& s, index_t steps, double dt_ms) {
+    auto median = [&](auto get) {
+        std::vector<double> v;
+        for (const auto& t : s.trials) v.push_back(get(t));
+        std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
+        return v[v.size() / 2];
+    };
+    const double t0 = s.t_axis.front();
+    const double ms = 1000.0;
+    const double sample = (median([](const SessionTrial& t) { return t.sample_start; }) - t0) * ms;
+    const double delay = (median([](const SessionTrial& t) { return t.delay_start; }) - t0) * ms;
+    const double cue = (s.median_cue() - t0) * ms;
+    const double end = double(steps) * dt_ms;
+    TaskEpochs e(end);
+    e.add("presample", 0, sample).add("sample", sample, delay).add("delay", delay, cue).add("response", cue, end);
+    return e;
+}
+#endif
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"All-synapse FORCE training of random rate networks on trial-averaged ALM activity"};
+    std::string targets_file, session_file, variant = "raw", out_dir;
+    RajanOptions o;
+    bool no_figures = false;
+    double tau_wn = o.inputs.tau_wn, h0 = o.inputs.h0;
+    app.add_option("--targets", targets_file, "float64 .npy, shape (2, neurons, 1-ms steps): right, left");
+    app.add_option("--session", session_file, "ALM session .mat file (targets: correct-trial PSTHs)");
+    app.add_option("--variant", variant, "raw or suppressed (zero selective neurons' non-preferred trials)")
+        ->check(CLI::IsMember({"raw", "suppressed"}));
+    app.add_option("--realizations", o.realizations, "random networks to train")->check(CLI::PositiveNumber);
+    app.add_option("--iterations", o.max_iterations, "iteration cap per realisation")->check(CLI::PositiveNumber);
+    app.add_option("--seed", o.seed, "seed of networks and inputs");
+    app.add_option("--g", o.g, "gain of the initial random J");
+    app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha")->check(CLI::PositiveNumber);
+    app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions");
+    app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(CLI::PositiveNumber);
+    app.add_option("--tau-wn", tau_wn, "OU input correlation time, ms")->check(CLI::PositiveNumber);
+    app.add_option("--h0", h0, "OU input amplitude")->check(CLI::NonNegativeNumber);
+    app.add_option("--selectivity-threshold", o.selectivity_threshold,
+                   "|R-L|/(R+L) of delay means for a target neuron to count as selective");
+    std::string checkpoint_dir;
+    app.add_option("--checkpoint-dir", checkpoint_dir,
+                   "checkpoint every iteration there; an interrupted run given the same flags resumes");
+    app.add_option("--out", out_dir, "output directory")->required();
+    app.add_flag("--no-figures", no_figures, "write data only");
+    auto* syn_ms = app.add_option_group("synthetic targets");
+    SyntheticTargetOptions syn;
+    syn_ms->add_option("--neurons", syn.neurons, "synthetic targets: neurons")->check(CLI::PositiveNumber);
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        require(targets_file.empty() || session_file.empty(), "--targets/--session", "both given", "give one of them");
+        o.variant = variant == "suppressed" ? TargetVariant::suppressed : TargetVariant::raw;
+        o.inputs = FrozenOu{tau_wn, h0};
+        o.checkpoint_dir = checkpoint_dir;
+        const fs::path out(out_dir);
+        fs::create_directories(out);
+        const auto t0 = std::chrono::steady_clock::now();
+
+        // ---- targets and epochs
+        xt::xtensor<double, 3> rates;
+        TaskEpochs epochs(1.0);
+        if (!session_file.empty()) {
+#ifdef RAJAN_WITH_SESSION
+            const Session s = load_matlab_session(session_file);
+            rates = session_targets<double>(s);
+            const double bin_ms = (s.t_axis[1] - s.t_axis[0]) * 1000.0;
+            require(std::abs(bin_ms - 1.0) < 1e-6, "session PSTH bin", bin_ms, "must be 1 ms");
+            epochs = session_epochs(s, index_t(rates.shape()[2]), 1.0);
+            std::cerr << "targets: session " << session_file << ", " << rates.shape()[1] << " units\n";
+#else
+            throw invalid_parameter("--session", session_file,
+                                    "needs the MATLAB session loader (matio) and analysis/targets.hpp, which this "
+                                    "build lacks; write the targets to .npy and pass --targets");
+#endif
+        } else if (!targets_file.empty()) {
+            const xt::xarray<double> a = load_npy<double>(targets_file, 3);
+            if (a.shape()[0] != 2)
+                throw file_error(targets_file, "shape", "has " + std::to_string(a.shape()[0]) +
+                                                            " conditions, expected 2 (right, left)");
+            rates = a;
+            // The Inagaki 2019 epochs, scaled to the file's length if it is not 6 s.
+            const double T = double(rates.shape()[2]);
+            const double f = T / 6000.0;
+            epochs = TaskEpochs(T);
+            epochs.add("presample", 0, 1500 * f).add("sample", 1500 * f, 2500 * f).add("delay", 2500 * f, 4500 * f)
+                .add("response", 4500 * f, T);
+            std::cerr << "targets: " << targets_file << ", " << rates.shape()[1] << " neurons, " << rates.shape()[2]
+                      << " steps\n";
+        } else {
+            syn.seed = o.seed;
+            const auto t = synthetic_targets(syn);
+            rates = t.rates;
+            epochs = t.epochs;
+            std::cerr << "targets: synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
+        }
+        const index_t N = index_t(rates.shape()[1]), K = index_t(rates.shape()[2]);
+        std::cerr << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
+                  << o.max_iterations << " iterations, variant " << variant << "\n";
+
+        // ---- train
+        const RajanResult res = rajan_training(rates, epochs, o);
+
+        // ---- data
+        save_npy(out / "targets_normalised.npy", res.targets);
+        CsvWriter training({"realization", "iteration", "condition", "pvar"});
+        CsvWriter selectivity({"realization", "neuron", "target_preference", "network_preference", "agree", "kept"});
+        CsvWriter summary({"realization", "converged", "iterations", "pvar_right", "pvar_left", "agreement", "kept",
+                           "seconds"});
+        int kept = 0, converged = 0;
+        std::size_t best = 0;
+        for (const auto& r : res.runs) {
+            for (std::size_t it = 0; it < r.pvar.size(); ++it) {
+                training.row(r.realization, it + 1, "right", r.pvar[it][0]);
+                training.row(r.realization, it + 1, "left", r.pvar[it][1]);
+            }
+            for (std::size_t i = 0; i < r.target_preference.size(); ++i)
+                selectivity.row(r.realization, i, r.target_preference[i], r.network_preference[i],
+                                int(r.target_preference[i] != 0 && r.target_preference[i] == r.network_preference[i]),
+                                int(r.kept));
+            summary.row(r.realization, int(r.converged), r.iterations, r.pvar.back()[0], r.pvar.back()[1], r.agreement,
+                        int(r.kept), r.seconds);
+            kept += r.kept;
+            converged += r.converged;
+            const auto& b = res.runs[best];
+            if (std::min(r.pvar.back()[0], r.pvar.back()[1]) > std::min(b.pvar.back()[0], b.pvar.back()[1]))
+                best = std::size_t(r.realization);
+            const std::string k = std::to_string(r.realization);
+            save_npy(out / ("J_initial_" + k + ".npy"), r.J_initial);
+            save_npy(out / ("J_trained_" + k + ".npy"), r.J_trained);
+            save_npy(out / ("rates_" + k + ".npy"), r.rates);
+        }
+        training.save(out / "training.csv");
+        selectivity.save(out / "selectivity.csv");
+        summary.save(out / "realizations.csv");
+        std::cerr << converged << "/" << o.realizations << " realisations converged, " << kept
+                  << " kept (delay selectivity agrees for > " << 100 * o.agreement_required << "% of neurons); "
+                  << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+
+        if (no_figures) return 0;
+        if (!gnuplot_available()) {
+            std::cerr << "gnuplot not found: figures skipped\n";
+            return 0;
+        }
+        // ---- figure 1: pVar per iteration (one gnuplot data block per realisation and condition)
+        {
+            write_atomically(out / "pvar_curves.dat", [&](std::ostream& os) {
+                for (const auto& r : res.runs)
+                    for (std::size_t c = 0; c < 2; ++c) {
+                        os << "# realization " << r.realization << (c == 0 ? " right" : " left") << '\n';
+                        for (std::size_t it = 0; it < r.pvar.size(); ++it) os << it + 1 << ' ' << r.pvar[it][c] << '\n';
+                        os << "\n\n";
+                    }
+            });
+            Gnuplot fig(out / "pvar.png", 1050, 550);
+            fig << "set datafile separator whitespace\n"
+                << "set xlabel 'iteration'\nset ylabel 'pVar (test run, no learning)'\nset yrange [-0.2:1.02]\n"
+                << "set key outside right top\nset grid\n"
+                << "set arrow from graph 0, first " << o.pvar_threshold << " to graph 1, first " << o.pvar_threshold
+                << " nohead dt 2 lc rgb 'gray40'\n"
+                << "set title 'FORCE training, " << variant << " targets: " << converged << "/" << o.realizations
+                << " realisations converged, " << kept << " kept'\nplot ";
+            for (const auto& r : res.runs) {
+                const auto b = 2 * std::size_t(r.realization);
+                fig << q(out / "pvar_curves.dat") << " index " << b << " with linespoints pt 7 ps 0.6 lw 1.5 lc "
+                    << (r.realization % 8 + 1) << " title '" << r.realization << " right', "
+                    << q(out / "pvar_curves.dat") << " index " << b + 1 << " with linespoints dt 2 pt 6 ps 0.6 lw 1.5 lc "
+                    << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
+            }
+            fig << "1/0 notitle\n";
+            fig.render();
+        }
+        // ---- figure 2: target vs network rates for example neurons (best realisation)
+        {
+            const auto& r = res.runs[best];
+            // Examples: the most right-selective, most left-selective, and a non-selective neuron, …
+            std::vector<std::size_t> ex;
+            auto pick = [&](int want) {
+                double bestd = -1;
+                std::size_t arg = N;
+                for (std::size_t i = 0; i < std::size_t(N); ++i) {
+                    if (res.target_preference[i] != want || std::find(ex.begin(), ex.end(), i) != ex.end()) continue;
+                    double d = 0;
+                    for (index_t s = 0; s < K; ++s) d += std::abs(res.targets(0, i, std::size_t(s)) - res.targets(1, i, std::size_t(s)));
+                    if (want == 0) d = -d;
+                    if (d > bestd || arg == std::size_t(N)) bestd = d, arg = i;
+                }
+                if (arg < std::size_t(N)) ex.push_back(arg);
+            };
+            pick(1), pick(-1), pick(0), pick(1), pick(-1), pick(0);
+            for (std::size_t i = 0; ex.size() < 6 && i < std::size_t(N); ++i)
+                if (std::find(ex.begin(), ex.end(), i) == ex.end()) ex.push_back(i);
+            CsvWriter ex_csv({"time_s", "neuron", "target_right", "network_right", "target_left", "network_left"});
+            const index_t every = std::max<index_t>(1, K / 1200);
+            for (std::size_t e = 0; e < ex.size(); ++e)
+                for (index_t s = 0; s < K; s += every)
+                    ex_csv.row(double(s) * o.dt / 1000.0, ex[e], res.targets(0, ex[e], std::size_t(s)),
+                               r.rates(0, ex[e], std::size_t(s)), res.targets(1, ex[e], std::size_t(s)),
+                               r.rates(1, ex[e], std::size_t(s)));
+            ex_csv.save(out / "example_neurons.csv");
+            Gnuplot fig(out / "example_neurons.png", 1200, 700);
+            fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
+                << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
+                << "set xlabel 'time (s)'\nset ylabel 'normalised rate'\nset yrange [0:1]\n";
+            for (const auto& e : epochs.all())
+                if (e.name == "sample" || e.name == "delay")
+                    fig << "set arrow from " << e.start_ms / 1000 << ", graph 0 to " << e.start_ms / 1000
+                        << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+            fig << "set arrow from " << epochs["delay"].end_ms / 1000 << ", graph 0 to " << epochs["delay"].end_ms / 1000
+                << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+            for (std::size_t e = 0; e < ex.size(); ++e) {
+                const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
+                                  : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
+                fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
+                    << "plot " << q(out / "example_neurons.csv") << " using ($2==" << ex[e]
+                    << " ? $1 : 1/0):3 with lines lw 5 lc rgb '#9ecae1', '' using ($2==" << ex[e]
+                    << " ? $1 : 1/0):5 with lines lw 5 lc rgb '#fcbba1', '' using ($2==" << ex[e]
+                    << " ? $1 : 1/0):4 with lines lw 1.5 lc rgb '#08519c', '' using ($2==" << ex[e]
+                    << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
+            }
+            fig << "unset multiplot\n";
+            fig.render();
+        }
+        // ---- figure 3: J before and after training (best realisation)
+        {
+            const auto& r = res.runs[best];
+            auto write_matrix = [&](const fs::path& p, const Matrix<double>& M) {
+                write_atomically(p, [&](std::ostream& os) {
+                    os.precision(6);
+                    for (index_t i = 0; i < M.rows(); ++i) {
+                        for (index_t j = 0; j < M.cols(); ++j) os << (j ? " " : "") << M(i, j);
+                        os << '\n';
+                    }
+                });
+            };
+            write_matrix(out / "J_initial.txt", r.J_initial);
+            write_matrix(out / "J_trained.txt", r.J_trained);
+            const double lim = 3.0 * o.g / std::sqrt(double(N));
+            const double dlim = std::max(lim, 3.0 * std::sqrt((r.J_trained).array().square().mean()));
+            Gnuplot fig(out / "J_heatmaps.png", 1300, 600);
+            fig << "set datafile separator whitespace\nset multiplot layout 1,2 title 'Realisation " << r.realization
+                << ": J (row: postsynaptic i, column: presynaptic j)'\n"
+                << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
+                << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
+                << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
+                << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J, drawn from N(0, g^2/N), g = " << o.g
+                << "'\nplot " << q(out / "J_initial.txt") << " matrix with image\n"
+                << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot "
+                << q(out / "J_trained.txt") << " matrix with image\nunset multiplot\n";
+            fig.render();
+        }
+        std::cerr << "figures: " << (out / "pvar.png").string() << ", example_neurons.png, J_heatmaps.png\n";
+    } catch (const neurodyn::error& e) {
+        std::cerr << e.what() << '\n';
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,539 @@
+// Tests for learn/: RLS updater, fused weight update, training policies, ForceTrainer,
+// checkpoints (io/checkpoint.hpp) and the synthetic targets it trains on.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <Eigen/Dense>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "neurodyn/analysis/metrics.hpp"
+#include "neurodyn/experiments/synthetic_targets.hpp"
+#include "neurodyn/inputs/frozen_ou.hpp"
+#include "neurodyn/io/checkpoint.hpp"
+#include "neurodyn/io/npy.hpp"
+#include "neurodyn/learn/force_trainer.hpp"
+#include "neurodyn/learn/rls.hpp"
+#include "neurodyn/learn/training_policy.hpp"
+
+using namespace neurodyn;
+using namespace neurodyn::learn;
+
+namespace {
+namespace fs = std::filesystem;
+
+fs::path tmp_dir(const std::string& name) {
+    fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / ("learn_" + name);
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+/// Logistic-like positive samples, as FORCE sees them.
+template <class T>
+Matrix<T> samples(index_t n, index_t count, std::uint64_t seed) {
+    Rng rng(seed);
+    Matrix<T> X(n, count);
+    for (index_t t = 0; t < count; ++t)
+        for (index_t i = 0; i < n; ++i) X(i, t) = T(1.0 / (1.0 + std::exp(-1.5 * rng.normal())));
+    return X;
+}
+
+double rel(const Matrix<double>& a, const Matrix<double>& b) { return (a - b).norm() / b.norm(); }
+
+/// A short task for training tests: 87 units, 500 ms trials (epochs 100/100/200/100 ms).
+struct ShortTask {
+    SyntheticTargetOptions o;
+    SyntheticTargets t;
+    TimeGrid grid;
+    explicit ShortTask(std::uint64_t seed, index_t n = 87)
+        : o{n, 1.0, 100, 100, 200, 100, seed}, t(synthetic_targets(o)), grid(1.0, index_t(t.rates.shape()[2])) {}
+    template <class T>
+    xt::xtensor<T, 3> rates() const {
+        xt::xtensor<T, 3> r = xt::cast<T>(normalise_jointly(t.rates));
+        return r;
+    }
+    template <class T>
+    xt::xtensor<T, 3> inputs(std::uint64_t seed) const {
+        return FrozenOu{1000.0, 10.0}.generate<T>(o.neurons, 2, grid, t.epochs, {"presample", "delay"}, seed);
+    }
+};
+
+template <class T>
+RateNetwork<Logistic<T>, T> random_net(index_t n, std::uint64_t seed, double g = 1.2) {
+    Rng rng(seed, 0, 0xAB);
+    return RateNetwork<Logistic<T>, T>::random(n, g, 10.0, rng);
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// RLS: exact algebra
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("RlsUpdater: P equals (λ^k αI + Σ λ^(k−t) r rᵀ)⁻¹ after k updates (double, 1e-8)") {
+    for (index_t n : {7, 30, 400}) {  // 400 runs the multi-piece (OpenMP) pass
+        for (double lambda : {1.0, 0.98}) {
+            CAPTURE(n);
+            CAPTURE(lambda);
+            const double alpha = 0.5;
+            const index_t K = 60;
+            const Matrix<double> X = samples<double>(n, K, 11 + std::uint64_t(n));
+            RlsUpdater<double> a(n, alpha, lambda), b(n, alpha, lambda);
+            Matrix<double> A = Matrix<double>::Identity(n, n) * alpha;  // P(0)⁻¹ = αI
+            b.gain(X.col(0));
+            for (index_t t = 0; t < K; ++t) {
+                a.gain(X.col(t));
+                a.update();  // plain path
+                if (t + 1 < K) b.update_and_gain(Vector<double>(X.col(t + 1)));  // fused path
+                else b.update();
+                A = lambda * A + X.col(t) * X.col(t).transpose();
+            }
+            const Matrix<double> ref = A.inverse();
+            CHECK(rel(a.P(), ref) < 1e-8);
+            CHECK(rel(b.P(), ref) < 1e-8);
+            // The fused gain equals P_new r computed directly.
+            RlsUpdater<double> c(n, alpha, lambda);
+            c.gain(X.col(0));
+            c.update_and_gain(Vector<double>(X.col(1)));
+            const Vector<double> k_direct = c.P() * X.col(1);
+            CHECK((c.k() - k_direct).norm() / k_direct.norm() < 1e-12);
+            CHECK(double(c.c()) == doctest::Approx(1.0 / (lambda + X.col(1).dot(k_direct))).epsilon(1e-12));
+        }
+    }
+}
+
+TEST_CASE("RlsUpdater: float agrees with double to single precision") {
+    const index_t n = 50, K = 40;
+    const Matrix<double> X = samples<double>(n, K, 5);
+    RlsUpdater<float> f(n, 1.0);
+    RlsUpdater<double> d(n, 1.0);
+    for (index_t t = 0; t < K; ++t) {
+        f.gain(Vector<float>(X.col(t).cast<float>()));
+        f.update();
+        d.gain(X.col(t));
+        d.update();
+    }
+    CHECK(rel(f.P().cast<double>(), d.P()) < 1e-4);
+}
+
+TEST_CASE("RLS readout equals the ridge-regression solution (double, 1e-8)") {
+    // W_k = F Rᵀ (αI + R Rᵀ)⁻¹ when every update uses the a-priori error e = W r − f.
+    const index_t n = 40, outputs = 3, K = 200;
+    const double alpha = 2.0;
+    const Matrix<double> X = samples<double>(n, K, 21);
+    Rng rng(3);
+    Matrix<double> F(outputs, K);
+    for (index_t t = 0; t < K; ++t)
+        for (index_t o = 0; o < outputs; ++o) F(o, t) = std::sin(0.05 * double(t) * double(o + 1)) + 0.1 * rng.normal();
+    RlsUpdater<double> rls(n, alpha);
+    Matrix<double> W = Matrix<double>::Zero(outputs, n);
+    Vector<double> z = W * X.col(0), e(outputs);
+    rls.gain(X.col(0));
+    for (index_t t = 0; t < K; ++t) {
+        e = z - F.col(t);
+        const double c = rls.c();
+        if (t + 1 < K) {
+            const Vector<double> next = X.col(t + 1);
+            Vector<double> k = rls.k();
+            rank1_update_and_multiply(W, -c, e, k, next, z);  // W ← W − c e kᵀ, z = W_new r_next
+            rls.update_and_gain(next);
+            CHECK((z - W * next).norm() <= 1e-12 * (1 + z.norm()));
+        } else {
+            W.noalias() -= c * e * rls.k().transpose();
+            rls.update();
+        }
+    }
+    const Matrix<double> ridge =
+        F * X.transpose() * (alpha * Matrix<double>::Identity(n, n) + X * X.transpose()).inverse();
+    CHECK(rel(W, ridge) < 1e-8);
+}
+
+TEST_CASE("RLS passes give bitwise the same numbers on 1 and 2 threads") {
+#ifdef _OPENMP
+    const int before = omp_get_max_threads();
+    const index_t n = 600;  // above rls_parallel_min_size
+    const Matrix<double> X = samples<double>(n, 4, 8);
+    auto run = [&](int threads) {
+        omp_set_num_threads(threads);
+        RlsUpdater<double> rls(n, 1.0);
+        Matrix<double> J = Matrix<double>::Constant(n, n, 0.01);
+        Vector<double> z(n), e = Vector<double>::LinSpaced(n, -1, 1);
+        rls.gain(X.col(0));
+        for (index_t t = 0; t + 1 < 4; ++t) {
+            Vector<double> k = rls.k(), next = X.col(t + 1);
+            rank1_update_and_multiply(J, -rls.c(), e, k, next, z);
+            rls.update_and_gain(next);
+        }
+        return std::tuple{Matrix<double>(rls.lower()), J, z, Vector<double>(rls.k())};
+    };
+    const auto one = run(1), two = run(2);
+    omp_set_num_threads(before);
+    CHECK(std::get<0>(one).triangularView<Eigen::Lower>().toDenseMatrix() ==
+          std::get<0>(two).triangularView<Eigen::Lower>().toDenseMatrix());
+    CHECK(std::get<1>(one) == std::get<1>(two));
+    CHECK(std::get<2>(one) == std::get<2>(two));
+    CHECK(std::get<3>(one) == std::get<3>(two));
+#else
+    MESSAGE("built without OpenMP: one thread only");
+#endif
+}
+
+TEST_CASE("RlsUpdater and policies reject bad parameters") {
+    CHECK_THROWS_AS(RlsUpdater<double>(10, 0.0), neurodyn::error);
+    CHECK_THROWS_WITH_AS(RlsUpdater<double>(10, -1.0), doctest::Contains("'alpha'"), invalid_parameter);
+    CHECK_THROWS_WITH_AS(RlsUpdater<double>(10, 1.0, 1.5), doctest::Contains("'forgetting'"), invalid_parameter);
+    CHECK_THROWS_AS(RlsUpdater<double>(10, 1.0, 0.0), neurodyn::error);
+    RlsUpdater<double> rls(4, 1.0);
+    CHECK_THROWS_AS(rls.gain(Vector<double>::Ones(5)), invalid_parameter);
+    CHECK_THROWS_AS(rls.update(), invalid_parameter);  // no gain yet
+    for (double p : {0.0, -0.1, 1.01, std::nan("")})
+        CHECK_THROWS_WITH_AS(PresynapticFraction{p}.validate(10), doctest::Contains("PresynapticFraction.p"),
+                             invalid_parameter);
+    CHECK_NOTHROW(PresynapticFraction{1.0}.validate(10));
+    CHECK_THROWS_AS((Rows{{0, 10}}.validate(10)), invalid_parameter);
+    CHECK_THROWS_AS((Rows{{1, 1}}.validate(10)), invalid_parameter);
+    CHECK_THROWS_AS((Readout<double>{Matrix<double>::Zero(1, 9), Matrix<double>::Zero(10, 1)}.validate(10)),
+                    invalid_parameter);
+}
+
+TEST_CASE("PresynapticFraction: P over the trainable set only, other columns fixed") {
+    ShortTask task(4, 40);
+    auto net = random_net<double>(40, 2);
+    const Matrix<double> J0 = net.weights();
+    ForceOptions opt;
+    opt.max_iterations = 1;
+    opt.progress = Progress::off;
+    opt.seed = 9;
+    ForceTrainer<PresynapticFraction> tr(net, task.rates<double>(), task.inputs<double>(1), opt, {0.25});
+    REQUIRE(tr.rls().size() == 10);  // round(0.25 · 40)
+    const auto& S = tr.plastic_set().presynaptic;
+    CHECK(S.size() == 10);
+    tr.train();
+    const Matrix<double> dJ = tr.network().weights() - J0;
+    for (index_t j = 0; j < 40; ++j) {
+        const bool plastic = std::find(S.begin(), S.end(), j) != S.end();
+        CAPTURE(j);
+        CHECK((dJ.col(j).norm() > 0) == plastic);
+    }
+    // Rows: only the listed rows change.
+    ForceTrainer<Rows> rows(net, task.rates<double>(), task.inputs<double>(1), opt, Rows{{3, 5, 7}});
+    rows.train();
+    const Matrix<double> dR = rows.network().weights() - J0;
+    for (index_t i = 0; i < 40; ++i) CHECK((dR.row(i).norm() > 0) == (i == 3 || i == 5 || i == 7));
+}
+
+// ---------------------------------------------------------------------------------------
+// FORCE training
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("Readout FORCE with feedback learns a sine wave (pVar > 0.95)") {
+    // Sussillo & Abbott 2009: tanh network, g = 1.5, z = W_out r fed back through W_fb.
+    const index_t n = 300, K = 1200;
+    Rng rng(17);
+    auto net = RateNetwork<Tanh<double>, double>::random(n, 1.5, 10.0, rng);
+    Matrix<double> fb(n, 1);
+    for (index_t i = 0; i < n; ++i) fb(i, 0) = 2.0 * rng.uniform() - 1.0;
+    xt::xtensor<double, 3> f = xt::zeros<double>({std::size_t(1), std::size_t(1), std::size_t(K)});
+    for (index_t k = 0; k < K; ++k) f(0, 0, std::size_t(k)) = std::sin(2 * M_PI * double(k) / 200.0);
+    const xt::xtensor<double, 3> h = xt::zeros<double>({std::size_t(1), std::size_t(n), std::size_t(K)});
+    ForceOptions opt;
+    opt.alpha = 1.0;
+    opt.pvar_threshold = 0.95;
+    opt.max_iterations = 20;
+    opt.progress = Progress::off;
+    ForceTrainer<Readout<double>, double, Tanh<double>> tr(net, f, h, opt,
+                                                           Readout<double>{Matrix<double>::Zero(1, n), fb});
+    const Matrix<double> J0 = tr.network().weights();
+    const double untrained = pvar(tr.targets(0), Matrix<double>(tr.test(0)));
+    const auto res = tr.train();
+    MESSAGE("readout FORCE: pVar " << res.pvar.back()[0] << " after " << res.iterations << " iterations");
+    CHECK(res.converged);
+    CHECK(res.pvar.back()[0] > 0.95);
+    CHECK(tr.network().weights() == J0);  // J is not trained
+    // The untrained readout (zeros) explains nothing: pVar = 1 − Σf²/Σ(f − f̄)² ≈ 0.
+    CHECK(untrained == doctest::Approx(0.0).epsilon(0.01));
+}
+
+TEST_CASE_TEMPLATE("All-synapse FORCE trains N = 87 to pVar > 0.85 on both conditions", T, double, float) {
+    ShortTask task(1);
+    auto net = random_net<T>(87, 1);
+    ForceOptions opt;
+    opt.max_iterations = 50;
+    opt.progress = Progress::off;
+    ForceTrainer<AllSynapses, T> tr(net, task.rates<T>(), task.inputs<T>(1), opt);
+    // Before training the chaotic network does not follow the targets.
+    CHECK(pvar(tr.targets(0), Matrix<T>(tr.test(0))) < 0.5);
+    const auto res = tr.train();
+    MESSAGE("N = 87 (" << std::string(sizeof(T) == 8 ? "double" : "float") << "): converged after " << res.iterations
+                       << " iterations, pVar right " << res.pvar.back()[0] << ", left " << res.pvar.back()[1]);
+    CHECK(res.converged);
+    CHECK(res.iterations <= opt.max_iterations);
+    CHECK(res.pvar.back()[0] > 0.85);
+    CHECK(res.pvar.back()[1] > 0.85);
+    // The reported pVar is that of an independent test run of the trained network.
+    CHECK(pvar(tr.targets(1), Matrix<T>(tr.test(1))) == doctest::Approx(res.pvar.back()[1]));
+}
+
+TEST_CASE("ForceTrainer: callbacks see every step and can stop training") {
+    ShortTask task(2, 30);
+    auto net = random_net<double>(30, 3);
+    ForceOptions opt;
+    opt.max_iterations = 5;
+    opt.pvar_threshold = 1.0;
+    opt.progress = Progress::off;
+    opt.train_every = 2;
+    ForceTrainer tr(net, task.rates<double>(), task.inputs<double>(2), opt);
+    struct Counter {
+        long learning = 0, testing = 0;
+        void on_step(const StepInfo<double>& s) { (s.learning ? learning : testing)++; }
+    } counter;
+    struct StopAfter2 {
+        int seen = 0;
+        bool on_iteration(const IterationInfo& i) {
+            seen = i.iteration;
+            return i.iteration < 2;
+        }
+    } stopper;
+    const auto res = tr.train(counter, stopper);
+    const long K = long(tr.steps());
+    CHECK(res.iterations == 2);
+    CHECK(stopper.seen == 2);
+    CHECK(counter.learning == 2 * 2 * (K / 2));  // train_every = 2: learning on even steps
+    CHECK(counter.testing == 2 * 2 * K + 2 * 2 * (K - K / 2));
+}
+
+TEST_CASE("ForceTrainer: a stopped run resumed from its checkpoint ends with bitwise the same J") {
+    ShortTask task(3, 50);
+    auto net = random_net<double>(50, 4);
+    const auto R = task.rates<double>();
+    const auto h = task.inputs<double>(3);
+    const auto dir = tmp_dir("resume");
+    ForceOptions opt;
+    opt.max_iterations = 4;
+    opt.pvar_threshold = 1.0;  // never converges: runs the cap
+    opt.progress = Progress::off;
+    opt.initial_state_noise = 0.05;  // uses the trainer's RNG, so its state must be restored
+    ForceTrainer full(net, R, h, opt);
+    full.train();
+
+    opt.checkpoint = dir / "run.ckpt";
+    opt.max_iterations = 2;
+    ForceTrainer first(net, R, h, opt);
+    first.train();  // "stopped" after 2 iterations
+    REQUIRE(fs::exists(opt.checkpoint));
+
+    opt.max_iterations = 4;
+    ForceTrainer second(net, R, h, opt);
+    second.resume(opt.checkpoint);
+    CHECK(second.iteration() == 2);
+    const auto res = second.train();
+    CHECK(res.iterations == 4);
+    CHECK(second.network().weights() == full.network().weights());
+    CHECK(second.rls().P() == full.rls().P());
+    CHECK(res.pvar == full.history());
+
+    // A checkpoint from other targets or another scalar type is refused, naming the field.
+    ShortTask other(99, 50);
+    ForceTrainer wrong(net, other.rates<double>(), h, opt);
+    CHECK_THROWS_WITH_AS(wrong.resume(opt.checkpoint), doctest::Contains("targets_hash"), file_error);
+    ForceTrainer<AllSynapses, float> single(random_net<float>(50, 4), task.rates<float>(), task.inputs<float>(3), opt);
+    CHECK_THROWS_WITH_AS(single.resume(opt.checkpoint), doctest::Contains("format"), file_error);
+}
+
+TEST_CASE("ForceTrainer: a diverging run names the step and condition and keeps the last checkpoint") {
+    ShortTask task(5, 30);
+    auto net = random_net<double>(30, 5);
+    const auto dir = tmp_dir("diverge");
+    ForceOptions opt;
+    opt.max_iterations = 1;
+    opt.pvar_threshold = 1.0;
+    opt.progress = Progress::off;
+    opt.checkpoint = dir / "run.ckpt";
+    ForceTrainer tr(net, task.rates<double>(), task.inputs<double>(5), opt);
+    tr.train();
+    const Matrix<double> J1 = tr.network().weights();
+    std::ifstream before(opt.checkpoint, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(before)), std::istreambuf_iterator<char>());
+    // Corrupt P so that it is no longer positive definite.
+    tr.rls().set_P(-Matrix<double>::Identity(30, 30));
+    tr.options().max_iterations = 2;
+    try {
+        tr.train();
+        FAIL("expected numerical_error");
+    } catch (const numerical_error& e) {
+        CHECK(e.step() == 0);
+        CHECK(e.trial() == 0);
+        CHECK(std::string(e.what()).find("'right'") != std::string::npos);
+        CHECK(std::string(e.what()).find("positive definite") != std::string::npos);
+    }
+    std::ifstream after(opt.checkpoint, std::ios::binary);
+    const std::string bytes2((std::istreambuf_iterator<char>(after)), std::istreambuf_iterator<char>());
+    CHECK(bytes == bytes2);  // the last good checkpoint is intact
+    ForceTrainer again(net, task.rates<double>(), task.inputs<double>(5), opt);
+    again.resume(opt.checkpoint);
+    CHECK(again.network().weights() == J1);
+    CHECK(again.iteration() == 1);
+}
+
+TEST_CASE("ForceTrainer rejects mismatched sizes, NaN targets and bad options") {
+    ShortTask task(6, 20);
+    auto net = random_net<double>(20, 6);
+    const auto R = task.rates<double>();
+    const auto h = task.inputs<double>(6);
+    ForceOptions opt;
+    opt.progress = Progress::off;
+    auto net21 = random_net<double>(21, 6);
+    CHECK_THROWS_WITH_AS(ForceTrainer(net21, R, task.inputs<double>(6), opt), doctest::Contains("'targets'"),
+                         neurodyn::error);
+    xt::xtensor<double, 3> h_short = xt::view(h, xt::all(), xt::all(), xt::range(0, 100));
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, R, h_short, opt), doctest::Contains("'inputs'"), neurodyn::error);
+    auto bad = R;
+    bad(1, 3, 7) = std::nan("");
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, bad, h, opt), doctest::Contains("unit 3, step 7"), neurodyn::error);
+    auto hz = task.t.rates;  // rates in Hz are not in (0, 1)
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, hz, h, opt), doctest::Contains("normalise_jointly"), neurodyn::error);
+    ForceOptions a = opt;
+    a.alpha = 0;
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, R, h, a), doctest::Contains("'alpha'"), neurodyn::error);
+    a.alpha = -2;
+    CHECK_THROWS_AS(ForceTrainer(net, R, h, a), neurodyn::error);
+    CHECK_THROWS_WITH_AS((ForceTrainer<PresynapticFraction>(net, R, h, opt, {1.5})),
+                         doctest::Contains("PresynapticFraction.p"), neurodyn::error);
+    CHECK_THROWS_AS((ForceTrainer<PresynapticFraction>(net, R, h, opt, {0.0})), neurodyn::error);
+    a = opt;
+    a.train_every = 0;
+    CHECK_THROWS_AS(ForceTrainer(net, R, h, a), neurodyn::error);
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkpoint container
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE("Checkpoint: round trip bit for bit - truncated, corrupted and foreign files are refused") {
+    const auto dir = tmp_dir("ckpt");
+    Matrix<double> A = Matrix<double>::Random(5, 3);
+    Matrix<float> B = Matrix<float>::Random(2, 2);
+    Checkpoint ck;
+    ck.put("A", A);
+    ck.put("B", B);
+    ck.put_scalars<std::uint64_t>("it", {42});
+    ck.save(dir / "c.ckpt");
+    const auto back = Checkpoint::load(dir / "c.ckpt");
+    CHECK(back.matrix<double>("A", 5, 3) == A);
+    CHECK(back.matrix<float>("B", 2, 2) == B);
+    CHECK(back.array<std::uint64_t>("it", {1})[0] == 42);
+    CHECK_THROWS_WITH_AS(back.matrix<double>("A", 3, 5), doctest::Contains("field 'A'"), file_error);
+    CHECK_THROWS_WITH_AS(back.matrix<double>("B", 2, 2), doctest::Contains("float32"), file_error);
+    CHECK_THROWS_WITH_AS(back.array<double>("missing"), doctest::Contains("missing"), file_error);
+
+    std::ifstream in(dir / "c.ckpt", std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto write = [&](const std::string& name, const std::string& b) {
+        std::ofstream(dir / name, std::ios::binary).write(b.data(), std::streamsize(b.size()));
+        return dir / name;
+    };
+    CHECK_THROWS_AS(Checkpoint::load(write("t.ckpt", bytes.substr(0, bytes.size() / 2))), file_error);
+    std::string flipped = bytes;
+    flipped[40] = char(flipped[40] ^ 0x10);
+    CHECK_THROWS_WITH_AS(Checkpoint::load(write("f.ckpt", flipped)), doctest::Contains("checksum"), file_error);
+    std::string newer = bytes;
+    newer[8] = 2;
+    CHECK_THROWS_WITH_AS(Checkpoint::load(write("v.ckpt", newer)), doctest::Contains("version"), file_error);
+    CHECK_THROWS_WITH_AS(Checkpoint::load(write("x.ckpt", "hello world, not a checkpoint")),
+                         doctest::Contains("bad magic"), file_error);
+    CHECK_THROWS_AS(Checkpoint::load(dir / "absent.ckpt"), file_error);
+}
+
+// ---------------------------------------------------------------------------------------
+// Inputs and targets
+// ---------------------------------------------------------------------------------------
+
+TEST_CASE_TEMPLATE("FrozenOu: shared in pre-sample and delay, divergent in sample and response", T, float, double) {
+    TaskEpochs ep(3000.0);
+    ep.add("presample", 0, 500).add("sample", 500, 1000).add("delay", 1000, 2500).add("response", 2500, 3000);
+    const TimeGrid grid(1.0, 3000);
+    const FrozenOu ou{1000.0, 10.0};
+    const auto h = ou.generate<T>(40, 2, grid, ep, {"presample", "delay"}, 7);
+    const auto again = ou.generate<T>(40, 2, grid, ep, {"presample", "delay"}, 7);
+    CHECK(h == again);
+    const auto other = ou.generate<T>(40, 2, grid, ep, {"presample", "delay"}, 8);
+    CHECK(h != other);
+    for (std::size_t i = 0; i < 40; ++i) {
+        for (std::size_t k : {0, 499, 1000, 1800, 2499}) CHECK(h(0, i, k) == h(1, i, k));
+        // Divergent epochs start from the shared path and then separate.
+        CHECK(h(0, i, 500) == h(1, i, 500));
+        CHECK(h(0, i, 990) != h(1, i, 990));
+        CHECK(h(0, i, 2900) != h(1, i, 2900));
+    }
+    // Stationary SD h0/sqrt(2 tau): pooled over units at well-separated times (≥ 3 τ apart
+    // is not possible in 3 s, so use many units at one time: 4000 independent values).
+    const auto many = ou.generate<double>(4000, 1, TimeGrid(1.0, 10), ep, {}, 3);
+    double ss = 0;
+    for (std::size_t i = 0; i < 4000; ++i) ss += many(0, i, 9) * many(0, i, 9);
+    const double sd = std::sqrt(ss / 4000), expect = 10.0 / std::sqrt(2000.0);
+    CHECK(std::abs(sd - expect) < 4 * expect / std::sqrt(2.0 * 4000));  // SE of an SD estimate
+    CHECK_THROWS_AS(ou.generate<T>(4, 2, grid, ep, {"nope"}, 1), invalid_parameter);
+    CHECK_THROWS_AS((FrozenOu{0.0, 1.0}.generate<T>(4, 2, grid, ep, {}, 1)), invalid_parameter);
+}
+
+TEST_CASE("synthetic_targets: ALM-like rates with the designed delay preferences") {
+    SyntheticTargetOptions o;
+    o.seed = 12;
+    const auto t = synthetic_targets(o);
+    REQUIRE(t.rates.shape()[0] == 2);
+    REQUIRE(t.rates.shape()[1] == 87);
+    REQUIRE(t.rates.shape()[2] == 6000);
+    CHECK(xt::amin(t.rates)() >= 0.0);
+    CHECK(xt::amax(t.rates)() < 80.0);
+    CHECK(synthetic_targets(o).rates == t.rates);
+    // Delay preference by design shows in the delay means (last half of the delay).
+    int agree = 0, selective = 0;
+    for (std::size_t i = 0; i < 87; ++i) {
+        if (t.delay_preference[i] == 0) continue;
+        ++selective;
+        double d = 0;
+        for (std::size_t k = 3500; k < 4500; ++k) d += t.rates(0, i, k) - t.rates(1, i, k);
+        agree += (d > 0) == (t.delay_preference[i] > 0);
+    }
+    CHECK(selective > 30);
+    CHECK(agree == selective);
+}
+
+TEST_CASE("Targets written by numpy's np.save load as (2, neurons, steps) and train") {
+    // The exact bytes np.save writes for a float64 C-order array of shape (2, 3, 40):
+    // magic, version 1.0, little-endian header length, the dict padded with spaces to a
+    // 64-byte boundary and ended by a newline, then the data.
+    const std::size_t C = 2, N = 3, K = 40;
+    std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3, 40), }";
+    while ((10 + dict.size() + 1) % 64 != 0) dict += ' ';
+    dict += '\n';
+    std::string bytes("\x93NUMPY\x01\x00", 8);
+    bytes += char(dict.size() & 0xff);
+    bytes += char(dict.size() >> 8);
+    bytes += dict;
+    std::vector<double> v(C * N * K);
+    for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t i = 0; i < N; ++i)
+            for (std::size_t k = 0; k < K; ++k) v[(c * N + i) * K + k] = 5.0 + double(c) + std::sin(0.1 * double(k * (i + 1)));
+    bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(double));
+    const auto dir = tmp_dir("npy");
+    std::ofstream(dir / "targets.npy", std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+    const xt::xarray<double> a = load_npy<double>(dir / "targets.npy", 3);
+    REQUIRE(a.shape()[0] == C);
+    REQUIRE(a.shape()[1] == N);
+    REQUIRE(a.shape()[2] == K);
+    CHECK(a(1, 2, 7) == v[(1 * N + 2) * K + 7]);
+    const xt::xtensor<double, 3> R = normalise_jointly(xt::xtensor<double, 3>(a));
+    const xt::xtensor<double, 3> h = xt::zeros<double>({C, N, K});
+    ForceOptions opt;
+    opt.progress = Progress::off;
+    opt.max_iterations = 1;
+    ForceTrainer tr(random_net<double>(3, 1), R, h, opt);
+    CHECK(tr.steps() == index_t(K));
+    CHECK(tr.targets(1)(2, 7) == R(1, 2, 7));
+}
