@@ -91,7 +91,7 @@ TEST_CASE_TEMPLATE("boxcar_smooth: hand values with shrinking edge windows, and 
     CHECK_THROWS_AS((boxcar_smooth<T, double>(x, wrong, 5)), invalid_parameter);
 }
 
-TEST_CASE_TEMPLATE("psth: planted spikes land in their 1-ms bins; rates in Hz; cue alignment", T, float, double) {
+TEST_CASE_TEMPLATE("psth: planted spikes land in their 1-ms bins - rates in Hz - cue alignment", T, float, double) {
     Session s = skeleton(3, 2.0, 1.5, 0.010);  // cues at 1.50, 1.51, 1.52 s: median 1.51
     // One spike per trial, 0.5 s before that trial's cue, plus one at 0.0105 s in trial 0.
     const std::vector<double> t{1.0005, 0.0105, 1.0105, 1.0205};
@@ -134,7 +134,7 @@ TEST_CASE_TEMPLATE("psth: planted spikes land in their 1-ms bins; rates in Hz; c
     CHECK(psth_times(s, sm)[95] == doctest::Approx(0.9505));
 }
 
-TEST_CASE("psth: Poisson trains average to their rate; the trial average equals the mean of trials") {
+TEST_CASE("psth: Poisson trains average to their rate - the trial average equals the mean of trials") {
     Rng rng(7);
     const double T = 2.0;
     Session s = skeleton(200, T);
@@ -268,7 +268,7 @@ TEST_CASE_TEMPLATE("selectivity: planted right, left and non-selective units", T
 
 // ----------------------------------------------------------------------- coding direction
 
-TEST_CASE_TEMPLATE("coding direction: recovers a planted direction; endpoints normalised to 1 and 0", T, float, double) {
+TEST_CASE_TEMPLATE("coding direction: recovers a planted direction - endpoints normalised to 1 and 0", T, float, double) {
     const std::size_t nu = 30, nt = 60, ntr = 200;
     Rng rng(11);
     Vector<T> d(nu);
@@ -413,7 +413,7 @@ TEST_CASE("targets: trial-averaged correct-trial PSTHs, right then left, in Hz")
 
 // ------------------------------------------------------------------------------------ bVar
 
-TEST_CASE_TEMPLATE("bvar: a sequence of shifted identical bumps is fully explained; noise is not", T, float, double) {
+TEST_CASE_TEMPLATE("bvar: a sequence of shifted identical bumps is fully explained - noise is not", T, float, double) {
     const index_t n = 40, nt = 200;
     Matrix<T> seq(n, nt);
     for (index_t i = 0; i < n; ++i)

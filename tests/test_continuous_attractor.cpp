@@ -232,7 +232,7 @@ TEST_CASE("continuous-attractor task: endpoints follow the noise-free line, frac
     CHECK(res.integration.accepted > 0);
 }
 
-TEST_CASE("continuous-attractor task: same numbers on any thread count; bad options named") {
+TEST_CASE("continuous-attractor task: same numbers on any thread count - bad options named") {
     ContinuousAttractorTaskOptions o;
     o.trials_per_type = 4;
     o.pv_levels = {0, 300};

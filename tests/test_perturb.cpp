@@ -42,7 +42,7 @@ static_assert(!HasOnStep<WindowNoise<double>> && HasOnStep<Clamp<double>>);
 // --------------------------------------------------------------------------------------------
 // WindowNoise
 // --------------------------------------------------------------------------------------------
-TEST_CASE_TEMPLATE("WindowNoise: only inside the window; common vs independent; per_step amplitude", T, float, double) {
+TEST_CASE_TEMPLATE("WindowNoise: only inside the window - common vs independent - per_step amplitude", T, float, double) {
     auto net = small_net<T>();
     Euler<T> euler;
     const TimeGrid grid(1.0, 4000);
@@ -128,7 +128,7 @@ TEST_CASE("WindowNoise over the delay only: the trajectory is untouched before t
 // --------------------------------------------------------------------------------------------
 // Clamp and Silencing
 // --------------------------------------------------------------------------------------------
-TEST_CASE_TEMPLATE("Clamp: held during (start, end], free before and after", T, float, double) {
+TEST_CASE_TEMPLATE("Clamp: held after steps inside the window, free before and after", T, float, double) {
     auto net = small_net<T>();
     RK4<T> rk4;
     const TimeGrid grid(0.5, 400);

@@ -101,7 +101,7 @@ TEST_CASE("noise: amplitude 0 changes nothing, noise is reproducible on any thre
     CHECK(one.projection(3, 30) != doctest::Approx(base[300]));
 }
 
-TEST_CASE("noise sweep: one row per (window, amplitude, condition); thresholds") {
+TEST_CASE("noise sweep: one row per (window, amplitude, condition) - thresholds") {
     const auto task = feedforward_task(300);
     const auto judge = SeparationClassifier<double>::fit(task, 100.0);
     NoiseSweepOptions o;
