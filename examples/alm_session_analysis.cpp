@@ -25,6 +25,7 @@
 #include "neurodyn/experiments/synthetic_session.hpp"
 #include "neurodyn/io/csv.hpp"
 #include "neurodyn/io/gnuplot.hpp"
+#include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/matlab_session.hpp"
 #include "neurodyn/io/npy.hpp"
 
@@ -256,6 +257,15 @@ int main(int argc, char** argv) {
                   << "; photoinhibition trials " << stim.size() << "\n"
                   << "bVar right " << bv[0] << ", left " << bv[1] << "; analysis done in " << seconds_since(t0) << " s\n";
 
+        Manifest::open(out, "ALM session analysis")
+            .number("units", double(s.n_units()))
+            .number("selective units (delay, rank-sum p < 0.05)", double(selective.size()))
+            .number("right-preferring units", double(n_right))
+            .number("left-preferring units", double(n_left))
+            .number("bVar right", bv[0])
+            .number("bVar left", bv[1])
+            .save();
+
         if (no_figures) return 0;
         if (!gnuplot_available()) {
             std::cerr << "gnuplot not found: figures skipped\n";
@@ -290,6 +300,8 @@ int main(int argc, char** argv) {
                     << ")'\nplot " << ex << " every ::1 using 1:" << 2 + 2 * k << " with lines lw 2 lc rgb 'blue' title 'right', "
                     << ex << " every ::1 using 1:" << 3 + 2 * k << " with lines lw 2 lc rgb 'red' title 'left'\n";
             fig << "unset multiplot\n";
+            fig.caption("Session: example right-selective, left-selective and non-selective units, trial-averaged "
+                        "PSTHs of correct trials (rank-sum p in the titles)");
             fig.render();
         }
         const auto col = [&](const std::tuple<int, int, double>& key) {
@@ -315,6 +327,8 @@ int main(int argc, char** argv) {
                 << " every ::1 using 1:2 with boxes lc rgb 'blue' title 'right', " << q(out / "endpoint_histogram.csv")
                 << " every ::1 using 1:3 with boxes lc rgb 'red' title 'left'\n"
                 << "unset multiplot\n";
+            fig.caption("Session: CD projection of correct test trials (mean ± sem) and their endpoint "
+                        "distributions (Inagaki et al. 2019, Fig. 1-2 style)");
             fig.render();
         }
         if (var.size() > 0) {
@@ -324,6 +338,7 @@ int main(int argc, char** argv) {
                 << "set title 'variability of " << selective.size() << " selective units'\nset key top left\n"
                 << "plot " << vc << " every ::1 using 1:2 with lines lw 2 lc rgb 'blue' title 'right', " << vc
                 << " every ::1 using 1:3 with lines lw 2 lc rgb 'red' title 'left'\n";
+            fig.caption("Session: across-trial variability (SD) of the selective units over the trial");
             fig.render();
         }
         if (!stim.empty()) {
@@ -345,6 +360,7 @@ int main(int argc, char** argv) {
                 fig << "\n";
             }
             fig << "unset multiplot\n";
+            fig.caption("Session: CD projections of photoinhibited trials against control correct trials");
             fig.render();
         }
         std::cerr << "figures written to " << out.string() << '\n';

@@ -27,6 +27,7 @@
 #include "neurodyn/experiments/inagaki2019_task.hpp"
 #include "neurodyn/io/csv.hpp"
 #include "neurodyn/io/gnuplot.hpp"
+#include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/npy.hpp"
 
 namespace fs = std::filesystem;
@@ -283,6 +284,13 @@ void write_all(const fs::path& out, const std::string& preset, const std::vector
     }
     perf.save(out / "performance.csv");
     ends.save(out / "endpoints.csv");
+    // Key numbers for the report: fraction correct (both trial types) per side and level.
+    auto manifest = Manifest::open(out, "Attractor model (Inagaki et al. 2019): " + preset);
+    for (const auto& run : runs)
+        for (std::size_t k = 0; k < run.res.pv_levels.size(); ++k)
+            manifest.number("fraction correct, " + run.pv_type + " PV = " + detail::to_text(run.res.pv_levels[k]),
+                            run.res.fraction_correct(k));
+    manifest.save();
     if (!make_figures) return;
     if (!gnuplot_available()) {
         std::cerr << "gnuplot not found: figures skipped\n";
