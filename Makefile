@@ -5,7 +5,7 @@ PRESET ?= release
 JOBS   ?= $(shell nproc)
 OUT    ?= out
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test demo gallery bench clean
 
 all: build
 
@@ -24,6 +24,10 @@ test: build
 
 demo: build
 	./scripts/demo.sh build/$(PRESET) $(OUT)
+
+# Regenerate docs/gallery.md and its PNGs from a demo run.
+gallery: demo
+	build/$(PRESET)/examples/make_report --out $(OUT) --gallery docs --intro "$$(cat $(OUT)/intro.txt)"
 
 bench: build
 	./scripts/bench.sh build/$(PRESET)
