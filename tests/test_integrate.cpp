@@ -1,4 +1,10 @@
 // Tests for integrate/: steppers, simulate(), hooks, recorder.
+// Eigen checks for heap allocations while set_is_malloc_allowed(false) (hot-loop checks); its
+// asserts throw here, so the check also works in release builds (NDEBUG).
+#include <stdexcept>
+#define EIGEN_RUNTIME_NO_MALLOC
+#define eigen_assert(x) \
+    if (!(x)) throw std::runtime_error("eigen_assert failed: " #x)
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -422,4 +428,15 @@ TEST_CASE("DormandPrince45: FSAL, rejection, hooks at grid points and failure gu
         CHECK(std::string(e.what()).find("t = 0.99") != std::string::npos);
     }
     CHECK_THROWS_WITH_AS(DormandPrince45<double>({.rtol = -1}), doctest::Contains("rtol"), invalid_parameter);
+}
+
+TEST_CASE("RateNetwork: derivative allocates nothing after the first call") {
+    Rng rng(4);
+    auto net = RateNetwork<Logistic<double>>::random(64, 1.2, 10.0, rng);
+    Vector<double> x = Vector<double>::Constant(64, 0.1), u = Vector<double>::Zero(64), d(64);
+    net.derivative(x, 0.0, u, d);  // the first call sizes the per-thread buffer
+    Eigen::internal::set_is_malloc_allowed(false);
+    CHECK_NOTHROW(net.derivative(x, 0.0, u, d));
+    Eigen::internal::set_is_malloc_allowed(true);
+    CHECK(d.allFinite());
 }

@@ -20,6 +20,10 @@ namespace neurodyn {
 
 template <class Activation = Logistic<double>, Real T = double>
 class RateNetwork {
+    static_assert(TransferFunction<Activation, T>,
+                  "neurodyn::RateNetwork<Activation, T>: Activation must be callable as T(T), e.g. Logistic<T>, "
+                  "Tanh<T> or a user function object (see models/transfer.hpp)");
+
 public:
     using scalar_type = T;
     using activation_type = Activation;
@@ -31,6 +35,7 @@ public:
                 std::to_string(J_.rows()) + "x" + std::to_string(J_.cols()), "must be a non-empty square matrix");
         require_positive("tau", tau);
         require(J_.allFinite(), "J", "a matrix with NaN or Inf", "all weights must be finite");
+        if constexpr (requires { phi_.validate(); }) phi_.validate();
     }
 
     /// J ~ N(0, g²/N), the chaotic regime for g > 1 (Sompolinsky, Crisanti & Sommers 1988).
@@ -67,7 +72,13 @@ public:
 
     /// The value x relaxes towards: J φ(x) + u (for the exponential-Euler stepper).
     void drive(const Vector<T>& x, double /*t*/, const Vector<T>& u, Vector<T>& out) const {
-        out.noalias() = J_ * x.unaryExpr(phi_);
+        // φ(x) goes to a per-thread buffer: a product with the unevaluated expression would
+        // allocate a temporary every call, and a member buffer would race between threads
+        // that share one network.
+        thread_local Vector<T> r;
+        r.resize(x.size());  // allocates only when the size changes
+        r.noalias() = x.unaryExpr(phi_);
+        out.noalias() = J_ * r;
         out += u;
     }
     auto decay_rates() const { return Vector<T>::Constant(size(), T(1.0 / tau_)); }
