@@ -1,0 +1,278 @@
+// The code of docs/tutorial.md, compiled and checked. The tutorial's code blocks appear below
+// verbatim (the last test case checks that they do, so the page cannot drift from this file);
+// the assertions would fail if the tutorial's claims were wrong.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+// ---- tutorial, step 1: a transfer function written outside the library ------------------
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+#include <neurodyn/neurodyn.hpp>
+
+namespace user {
+
+/// Naka–Rushton (hyperbolic-ratio) transfer: r = r_max·[h]₊ⁿ / ([h]₊ⁿ + c50ⁿ), in Hz.
+template <neurodyn::Real T = double>
+struct NakaRushton {
+    T r_max = 50;  // saturation rate (Hz)
+    T c50 = 10;    // input at half saturation
+    T n = 2;       // exponent
+    T operator()(T h) const noexcept {
+        if (h <= T(0)) return T(0);
+        const T hn = std::pow(h, n);
+        return r_max * hn / (hn + std::pow(c50, n));
+    }
+    void validate() const {  // PopulationModel calls it when it exists
+        neurodyn::require_positive("NakaRushton.r_max", r_max);
+        neurodyn::require_positive("NakaRushton.c50", c50);
+        neurodyn::require_positive("NakaRushton.n", n);
+    }
+};
+static_assert(neurodyn::TransferFunction<NakaRushton<double>, double>);
+
+}  // namespace user
+
+// ---- tutorial, step 2: a perturbation hook written outside the library --------------------
+namespace user {
+
+/// Optogenetic activation of some units: full power from start_ms, ramped down linearly to
+/// zero over the last ramp_down_ms before end_ms (the usual ramp that avoids rebound).
+/// Acts on the steps that start in [start_ms, end_ms), like the library's input hooks.
+struct OptoActivation {
+    std::vector<neurodyn::index_t> units;
+    double amplitude;  // input added at full power
+    double start_ms, end_ms;
+    double ramp_down_ms = 100;
+    long steps_lit = 0;  // steps with the light on, in the last trial
+
+    double power(double t) const {  // in [0, 1]
+        if (t < start_ms || t >= end_ms) return 0.0;
+        return std::min(1.0, (end_ms - t) / ramp_down_ms);
+    }
+    void on_trial_begin(const neurodyn::Trial&) { steps_lit = 0; }
+    template <class V>
+    void on_input(double t, V& u) {
+        const double p = power(t);
+        if (p == 0.0) return;
+        for (auto i : units) u[i] += typename V::Scalar(amplitude * p);
+        ++steps_lit;
+    }
+};
+
+}  // namespace user
+
+namespace {
+
+/// What the tutorial's step 3 produces, kept for the assertions.
+struct TutorialRun {
+    neurodyn::Recorder<neurodyn::PopulationModel<user::NakaRushton<double>>> control, opto;
+    double memory_control, memory_opto;
+    long steps_lit;
+};
+
+std::vector<std::string> trimmed_lines(std::istream& in) {
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto a = line.find_first_not_of(" \t");
+        if (a == std::string::npos) continue;
+        const auto b = line.find_last_not_of(" \t\r");
+        out.push_back(line.substr(a, b - a + 1));
+    }
+    return out;
+}
+
+std::filesystem::path source_dir() { return std::filesystem::path(NEURODYN_TEST_REFERENCE_DIR).parent_path(); }
+
+}  // namespace
+
+// ---- tutorial, step 3: run it with a library hook and the Recorder ----------------------
+TutorialRun run_tutorial() {
+    using namespace neurodyn;
+    using G = user::NakaRushton<double>;
+
+    // Two populations, right- (0) and left-preferring (1): self-excitation, mutual inhibition.
+    Matrix<double> W(2, 2);
+    W << 0.5, -0.2,
+        -0.2, 0.5;
+    const Vector<double> tau = Vector<double>::Constant(2, 50.0);  // ms
+    const Vector<double> baseline = Vector<double>::Zero(2);
+    PopulationModel<G> model(W, tau, baseline, /*sigma=*/0.0, G{});
+
+    // A 3-s "right" trial: sample 500-1000 ms onto population 0, delay until 2500 ms.
+    const TimeGrid grid(1.0, 3000);
+    const BoxPulse sample(500.0, 1000.0);
+    auto stimulus = [&](double t, Vector<double>& u) { u << 15.0 * sample(t), 0.0; };
+
+    WindowNoise<double> noise({.amplitude = 3.0});  // independent per unit, whole trial
+    user::OptoActivation opto{.units = {1}, .amplitude = 30.0, .start_ms = 1500, .end_ms = 2000};
+    Euler<double> euler;
+
+    Recorder control(model, grid, 10);  // rates every 10 ms
+    Vector<double> h = Vector<double>::Zero(2);
+    simulate(Trial{7, 42}, model, euler, h, grid, stimulus, noise, control);
+
+    Recorder perturbed(model, grid, 10);
+    h.setZero();
+    simulate(Trial{7, 42}, model, euler, h, grid, stimulus, noise, opto, perturbed);
+
+    // Record k holds the rates at t = 10·(k + 1) ms: the delay ends at k = 249.
+    const double memory_control = control.data()(249, 0) - control.data()(249, 1);
+    const double memory_opto = perturbed.data()(249, 0) - perturbed.data()(249, 1);
+    std::printf("r_right - r_left at the end of the delay: %.1f Hz (control), %.1f Hz (light)\n",
+                memory_control, memory_opto);
+    return {control, perturbed, memory_control, memory_opto, opto.steps_lit};
+}
+
+using namespace neurodyn;
+
+TEST_CASE_TEMPLATE("tutorial: NakaRushton gives the hand-computed rates and validates its parameters", T, float,
+                   double) {
+    const user::NakaRushton<T> f{};
+    CHECK(f(T(10)) == doctest::Approx(25.0).epsilon(1e-6));  // 50·100/(100 + 100)
+    CHECK(f(T(20)) == doctest::Approx(40.0).epsilon(1e-6));  // 50·400/(400 + 100)
+    CHECK(f(T(5)) == doctest::Approx(10.0).epsilon(1e-6));   // 50·25/125
+    CHECK(f(T(-3)) == T(0));
+    CHECK(f(T(0)) == T(0));
+    const user::NakaRushton<T> cubic{T(100), T(2), T(3)};
+    CHECK(cubic(T(4)) == doctest::Approx(100.0 * 64 / 72).epsilon(1e-6));
+
+    // PopulationModel runs validate(): a bad parameter is reported by name.
+    Matrix<T> W = Matrix<T>::Zero(2, 2);
+    const Vector<T> tau = Vector<T>::Constant(2, T(50)), I = Vector<T>::Zero(2);
+    using M = PopulationModel<user::NakaRushton<T>, T>;
+    CHECK_THROWS_WITH_AS(M(W, tau, I, 0.0, user::NakaRushton<T>{T(50), T(0), T(2)}),
+                         doctest::Contains("NakaRushton.c50"), invalid_parameter);
+    // The model's rates are the transfer function applied element-wise.
+    const M m(W, tau, I, 0.0, {});
+    Vector<T> h(2);
+    h << T(10), T(-1);
+    const Vector<T> r = m.rates(h);
+    CHECK(r[0] == doctest::Approx(25.0).epsilon(1e-6));
+    CHECK(r[1] == T(0));
+}
+
+TEST_CASE_TEMPLATE("tutorial: OptoActivation light power and input change, hand values", T, float, double) {
+    user::OptoActivation opto{.units = {1}, .amplitude = 30.0, .start_ms = 1500, .end_ms = 2000};
+    CHECK(opto.power(1499.0) == 0.0);
+    CHECK(opto.power(1500.0) == 1.0);
+    CHECK(opto.power(1900.0) == 1.0);                          // ramp starts at end − 100 ms
+    CHECK(opto.power(1950.0) == doctest::Approx(0.5));          // halfway down
+    CHECK(opto.power(1999.0) == doctest::Approx(0.01));
+    CHECK(opto.power(2000.0) == 0.0);                            // half-open window
+    Vector<T> u = Vector<T>::Constant(2, T(1));
+    opto.on_input(1950.0, u);
+    CHECK(u[0] == T(1));                                         // unit 0 untouched
+    CHECK(u[1] == doctest::Approx(1.0 + 15.0));
+    opto.on_input(2000.0, u);
+    CHECK(u[1] == doctest::Approx(16.0));
+    CHECK(opto.steps_lit == 1);
+    static_assert(hooks::Hook<user::OptoActivation, Vector<T>>);
+}
+
+TEST_CASE("tutorial: the light changes the trajectory exactly from its first step and flips the memory") {
+    const TutorialRun run = run_tutorial();
+    // Steps starting in [1500, 2000): 500 steps lit.
+    CHECK(run.steps_lit == 500);
+    // Same trial identity, same noise: records up to t = 1500 ms (k = 149) are identical...
+    for (std::size_t k = 0; k <= 149; ++k)
+        for (std::size_t i = 0; i < 2; ++i) REQUIRE(run.control.data()(k, i) == run.opto.data()(k, i));
+    // ...and both remember "right" before the light: population 0 at its high fixed point
+    // (h = 20, r = 40 Hz), population 1 silent.
+    CHECK(run.control.data()(149, 0) == doctest::Approx(40.0).epsilon(0.05));
+    CHECK(run.control.data()(149, 1) < 1.0);
+    // Population 1 sits below the threshold of G (h ≈ −8, rate 0): the light has to lift its
+    // input above 0 first (≈ 14 steps at 0.6 per step), so its rate rises within 100 ms.
+    CHECK(run.opto.data()(159, 1) > 1.0);
+    CHECK(run.control.data()(159, 1) < 1.0);
+    // The delay-end memory: right in control (≈ +40 Hz), flipped to left by the light (≈ −40 Hz).
+    CHECK(run.memory_control == doctest::Approx(40.0).epsilon(0.05));
+    CHECK(run.memory_opto == doctest::Approx(-40.0).epsilon(0.05));
+
+    // The same check at every step, on the state: identical after the step ending at 1500 ms,
+    // different after the step ending at 1501 ms (the first lit step starts at 1500 ms).
+    using G = user::NakaRushton<double>;
+    Matrix<double> W(2, 2);
+    W << 0.5, -0.2, -0.2, 0.5;
+    const PopulationModel<G> model(W, Vector<double>::Constant(2, 50.0), Vector<double>::Zero(2), 0.0, G{});
+    const TimeGrid grid(1.0, 3000);
+    const BoxPulse sample(500.0, 1000.0);
+    auto stimulus = [&](double t, Vector<double>& u) { u << 15.0 * sample(t), 0.0; };
+    WindowNoise<double> noise({.amplitude = 3.0});
+    user::OptoActivation opto{.units = {1}, .amplitude = 30.0, .start_ms = 1500, .end_ms = 2000};
+    Euler<double> euler;
+    Recorder a(model, grid, 1, Record::state), b(model, grid, 1, Record::state);
+    Vector<double> h = Vector<double>::Zero(2);
+    simulate(Trial{7, 42}, model, euler, h, grid, stimulus, noise, a);
+    h.setZero();
+    simulate(Trial{7, 42}, model, euler, h, grid, stimulus, noise, opto, b);
+    // Record k = state at t = k + 1 ms.
+    for (std::size_t k = 0; k < 1500; ++k) REQUIRE(a.data()(k, 1) == b.data()(k, 1));
+    CHECK(a.data()(1499, 0) == b.data()(1499, 0));
+    // First lit step: h1 gains dt/τ·30 = 0.6 exactly (same noise draw on both runs).
+    CHECK(b.data()(1500, 1) - a.data()(1500, 1) == doctest::Approx(0.6).epsilon(1e-9));
+    // Population 0 feels the light only through r1 = G(h1), which is 0 while h1 <= 0: its state
+    // first differs one step after the lit population's input crosses the threshold.
+    std::size_t cross = 1500, differ = 1500;
+    while (cross < 2000 && !(b.data()(cross, 1) > 0.0)) ++cross;
+    while (differ < 3000 && b.data()(differ, 0) == a.data()(differ, 0)) ++differ;
+    CHECK(cross > 1505);
+    CHECK(cross < 1530);
+    CHECK(differ == cross + 1);
+
+    // Reproducible: the same trial gives the same numbers; another trial index other noise.
+    const TutorialRun again = run_tutorial();
+    CHECK(again.memory_control == run.memory_control);
+    CHECK(again.memory_opto == run.memory_opto);
+    Recorder c(model, grid, 1, Record::state);
+    h.setZero();
+    simulate(Trial{8, 42}, model, euler, h, grid, stimulus, noise, c);
+    CHECK(c.data()(10, 0) != a.data()(10, 0));
+}
+
+TEST_CASE("tutorial: docs/tutorial.md shows exactly the code of this file") {
+    const auto root = source_dir().parent_path();
+    std::ifstream doc(root / "docs" / "tutorial.md"), src(source_dir() / "test_tutorial.cpp");
+    REQUIRE(doc.good());
+    REQUIRE(src.good());
+    std::stringstream all;
+    all << src.rdbuf();
+    std::istringstream src_in(all.str());
+    const auto code = trimmed_lines(src_in);
+    // Every ```cpp block of the page, compared line by line (indentation ignored) with a
+    // contiguous run of lines here.
+    std::string line;
+    std::vector<std::vector<std::string>> blocks;
+    bool in = false;
+    std::stringstream block;
+    while (std::getline(doc, line)) {
+        if (!in && line.rfind("```cpp", 0) == 0) {
+            in = true;
+            block.str("");
+            block.clear();
+        } else if (in && line.rfind("```", 0) == 0) {
+            in = false;
+            std::istringstream b(block.str());
+            blocks.push_back(trimmed_lines(b));
+        } else if (in) {
+            block << line << '\n';
+        }
+    }
+    REQUIRE(blocks.size() >= 3);
+    for (const auto& b : blocks) {
+        REQUIRE(!b.empty());
+        bool found = false;
+        for (std::size_t i = 0; i + b.size() <= code.size() && !found; ++i)
+            found = std::equal(b.begin(), b.end(), code.begin() + std::ptrdiff_t(i));
+        INFO("tutorial block starting with: " << b.front());
+        CHECK(found);
+    }
+}
