@@ -2,17 +2,23 @@
 // with all-synapse FORCE/RLS on trial-averaged right/left rates, Rajan, Harvey & Tank 2016
 // style, and keep the realisations whose delay selectivity agrees with the targets.
 //
-//   rajan_force_training [--targets FILE.npy | --session FILE.mat] [--variant raw|suppressed]
-//                        [--realizations K] [--iterations M] [--seed S] [--checkpoint-dir D]
-//                        --out DIR [--no-figures]
+//   rajan_force_training [--targets FILE.npy | --session FILE.mat | --synthetic session|simple]
+//                        [--variant raw|suppressed] [--realizations K] [--iterations M] [--seed S]
+//                        [--data-seed D] [--checkpoint-dir D] --out DIR [--no-figures]
 //
 // Targets: float64 .npy of shape (2, neurons, steps of 1 ms), index 0 right, 1 left, Hz or
-// normalised (normalised jointly here); default: synthetic ALM-like targets (87 neurons, 6 s).
-// Writes DIR/training.csv (realization,iteration,condition,pvar), DIR/selectivity.csv,
-// DIR/realizations.csv, DIR/targets_normalised.npy, DIR/J_initial_<k>.npy,
-// DIR/J_trained_<k>.npy, DIR/rates_<k>.npy (network test rates) and PNG figures.
+// normalised (normalised jointly here); a MATLAB session (correct control-trial PSTHs); by
+// default the correct-trial PSTHs of a synthetic ALM session generated from the Inagaki 2019
+// attractor model (87 units, 300 trials, --synthetic session), or the simpler generator of
+// ALM-like response types (--synthetic simple).
+// Writes the training folder (experiments/rajan_training.hpp, save_training): DIR/training_setup.json,
+// DIR/targets_normalised.npy, DIR/J_initial_<k>.npy, DIR/J_trained_<k>.npy, DIR/rates_<k>.npy;
+// and DIR/training.csv (realization,iteration,condition,pvar), DIR/selectivity.csv,
+// DIR/realizations.csv, PNG figures and DIR/manifest.json. noise_robustness and
+// network_structure read the folder with --training DIR.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -25,39 +31,17 @@
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/npy.hpp"
 
-#if defined(NEURODYN_HAS_MATIO) && __has_include("neurodyn/analysis/targets.hpp") && \
-    __has_include("neurodyn/io/matlab_session.hpp")
-#include "neurodyn/analysis/targets.hpp"
+#ifdef NEURODYN_HAS_MATIO
 #include "neurodyn/io/matlab_session.hpp"
-#define RAJAN_WITH_SESSION 1
 #endif
+#include "neurodyn/experiments/synthetic_session.hpp"
+#include "neurodyn/io/manifest.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
 
 namespace {
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-/// The ALM task epochs of a session, from the median event times (s) on its PSTH axis.
-#ifdef RAJAN_WITH_SESSION
-TaskEpochs session_epochs(const Session& s, index_t steps, double dt_ms) {
-    auto median = [&](auto get) {
-        std::vector<double> v;
-        for (const auto& t : s.trials) v.push_back(get(t));
-        std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(v.size() / 2), v.end());
-        return v[v.size() / 2];
-    };
-    const double t0 = s.t_axis.front();
-    const double ms = 1000.0;
-    const double sample = (median([](const SessionTrial& t) { return t.sample_start; }) - t0) * ms;
-    const double delay = (median([](const SessionTrial& t) { return t.delay_start; }) - t0) * ms;
-    const double cue = (s.median_cue() - t0) * ms;
-    const double end = double(steps) * dt_ms;
-    TaskEpochs e(end);
-    e.add("presample", 0, sample).add("sample", sample, delay).add("delay", delay, cue).add("response", cue, end);
-    return e;
-}
-#endif
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,8 +71,17 @@ int main(int argc, char** argv) {
     app.add_option("--out", out_dir, "output directory")->required();
     app.add_flag("--no-figures", no_figures, "write data only");
     auto* syn_ms = app.add_option_group("synthetic targets");
-    SyntheticTargetOptions syn;
-    syn_ms->add_option("--neurons", syn.neurons, "synthetic targets: neurons")->check(CLI::PositiveNumber);
+    std::string synthetic = "session";
+    std::size_t neurons = 87;
+    long session_trials = 300;
+    std::uint64_t data_seed = 1;
+    syn_ms->add_option("--synthetic", synthetic,
+                       "without --targets/--session: 'session' (PSTHs of a synthetic ALM session from the attractor "
+                       "model) or 'simple' (generator of ALM-like response types)")
+        ->check(CLI::IsMember({"session", "simple"}));
+    syn_ms->add_option("--neurons", neurons, "synthetic targets: units")->check(CLI::PositiveNumber);
+    syn_ms->add_option("--session-trials", session_trials, "synthetic session: trials")->check(CLI::Range(2L, 100000L));
+    syn_ms->add_option("--data-seed", data_seed, "seed of the synthetic data (the networks use --seed)");
     CLI11_PARSE(app, argc, argv);
 
     try {
@@ -104,17 +97,15 @@ int main(int argc, char** argv) {
         xt::xtensor<double, 3> rates;
         TaskEpochs epochs(1.0);
         if (!session_file.empty()) {
-#ifdef RAJAN_WITH_SESSION
-            const Session s = load_matlab_session(session_file);
-            rates = session_targets<double>(s);
-            const double bin_ms = (s.t_axis[1] - s.t_axis[0]) * 1000.0;
-            require(std::abs(bin_ms - 1.0) < 1e-6, "session PSTH bin", bin_ms, "must be 1 ms");
-            epochs = session_epochs(s, index_t(rates.shape()[2]), 1.0);
+#ifdef NEURODYN_HAS_MATIO
+            auto t = session_training_targets(load_matlab_session(session_file));
+            rates = std::move(t.rates);
+            epochs = std::move(t.epochs);
             std::cerr << "targets: session " << session_file << ", " << rates.shape()[1] << " units\n";
 #else
             throw invalid_parameter("--session", session_file,
-                                    "needs the MATLAB session loader (matio) and analysis/targets.hpp, which this "
-                                    "build lacks; write the targets to .npy and pass --targets");
+                                    "needs the MATLAB session loader (matio), which this build lacks; write the "
+                                    "targets to .npy and pass --targets");
 #endif
         } else if (!targets_file.empty()) {
             const xt::xarray<double> a = load_npy<double>(targets_file, 3);
@@ -130,12 +121,24 @@ int main(int argc, char** argv) {
                 .add("response", 4500 * f, T);
             std::cerr << "targets: " << targets_file << ", " << rates.shape()[1] << " neurons, " << rates.shape()[2]
                       << " steps\n";
+        } else if (synthetic == "session") {
+            SyntheticSessionOptions so;
+            so.units = neurons;
+            so.trials = session_trials;
+            so.seed = data_seed;
+            auto t = session_training_targets(synthetic_session(so));
+            rates = std::move(t.rates);
+            epochs = std::move(t.epochs);
+            std::cerr << "targets: correct-trial PSTHs of a synthetic ALM session (" << neurons << " units, "
+                      << session_trials << " trials, seed " << data_seed << "), " << rates.shape()[2] << " steps\n";
         } else {
-            syn.seed = o.seed;
+            SyntheticTargetOptions syn;
+            syn.neurons = neurons;
+            syn.seed = data_seed;
             const auto t = synthetic_targets(syn);
             rates = t.rates;
             epochs = t.epochs;
-            std::cerr << "targets: synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
+            std::cerr << "targets: simple synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
         }
         const index_t N = index_t(rates.shape()[1]), K = index_t(rates.shape()[2]);
         std::cerr << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
@@ -144,14 +147,14 @@ int main(int argc, char** argv) {
         // ---- train
         const RajanResult res = rajan_training(rates, epochs, o);
 
-        // ---- data
-        save_npy(out / "targets_normalised.npy", res.targets);
+        // ---- data: the training folder, then tables
+        save_training(out, res, epochs, o);
         CsvWriter training({"realization", "iteration", "condition", "pvar"});
         CsvWriter selectivity({"realization", "neuron", "target_preference", "network_preference", "agree", "kept"});
         CsvWriter summary({"realization", "converged", "iterations", "pvar_right", "pvar_left", "agreement", "kept",
                            "seconds"});
         int kept = 0, converged = 0;
-        std::size_t best = 0;
+        std::vector<double> iterations_to_threshold;
         for (const auto& r : res.runs) {
             for (std::size_t it = 0; it < r.pvar.size(); ++it) {
                 training.row(r.realization, it + 1, "right", r.pvar[it][0]);
@@ -165,20 +168,42 @@ int main(int argc, char** argv) {
                         int(r.kept), r.seconds);
             kept += r.kept;
             converged += r.converged;
-            const auto& b = res.runs[best];
-            if (std::min(r.pvar.back()[0], r.pvar.back()[1]) > std::min(b.pvar.back()[0], b.pvar.back()[1]))
-                best = std::size_t(r.realization);
-            const std::string k = std::to_string(r.realization);
-            save_npy(out / ("J_initial_" + k + ".npy"), r.J_initial);
-            save_npy(out / ("J_trained_" + k + ".npy"), r.J_trained);
-            save_npy(out / ("rates_" + k + ".npy"), r.rates);
+            if (r.converged) iterations_to_threshold.push_back(r.iterations);
         }
+        const std::size_t best = std::size_t(best_realization(res));
         training.save(out / "training.csv");
         selectivity.save(out / "selectivity.csv");
         summary.save(out / "realizations.csv");
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::cerr << converged << "/" << o.realizations << " realisations converged, " << kept
-                  << " kept (delay selectivity agrees for > " << 100 * o.agreement_required << "% of neurons); "
-                  << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
+                  << " kept (delay selectivity agrees for > " << 100 * o.agreement_required << "% of neurons); best "
+                  << best << "; " << seconds << " s\n";
+        {
+            const auto& b = res.runs[best];
+            int selective = 0;
+            for (int p : res.target_preference) selective += p != 0;
+            auto m = Manifest::open(out, std::string("FORCE training (") + variant + " targets)");
+            m.number("units", double(N))
+                .number("delay-selective target neurons", selective)
+                .number("realisations trained", double(o.realizations))
+                .number("realisations converged (pVar > " + std::to_string(o.pvar_threshold).substr(0, 4) + ")",
+                        converged)
+                .number("realisations kept (selectivity agreement > " +
+                            std::to_string(int(std::lround(100 * o.agreement_required))) + " %)",
+                        kept);
+            if (!iterations_to_threshold.empty()) {
+                auto v = iterations_to_threshold;
+                std::sort(v.begin(), v.end());
+                const std::size_t n = v.size();
+                m.number("median iterations to threshold (converged)", n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+            }
+            m.number("best realisation", double(best))
+                .number("best realisation: pVar right", b.pvar.back()[0])
+                .number("best realisation: pVar left", b.pvar.back()[1])
+                .number("best realisation: delay selectivity agreement", 100 * b.agreement, "%")
+                .number("training wall time", seconds, "s")
+                .save();
+        }
 
         if (no_figures) return 0;
         if (!gnuplot_available()) {
@@ -211,6 +236,9 @@ int main(int argc, char** argv) {
                     << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
             }
             fig << "1/0 notitle\n";
+            fig.caption("pVar of the test run (no learning) after each FORCE iteration, per realisation: solid right, "
+                        "dashed left trials; dashed grey line: the " + std::to_string(o.pvar_threshold).substr(0, 4) +
+                        " threshold");
             fig.render();
         }
         // ---- figure 2: target vs network rates for example neurons (best realisation)
@@ -262,6 +290,8 @@ int main(int argc, char** argv) {
                     << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
             }
             fig << "unset multiplot\n";
+            fig.caption("Best realisation (" + std::to_string(best) + "): target rates (thick, light) and the trained "
+                        "network's rates (thin) of six example neurons; blue right, red left trials");
             fig.render();
         }
         // ---- figure 3: J before and after training (best realisation)
@@ -290,6 +320,8 @@ int main(int argc, char** argv) {
                 << "'\nplot " << q(out / "J_initial.txt") << " matrix with image\n"
                 << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot "
                 << q(out / "J_trained.txt") << " matrix with image\nunset multiplot\n";
+            fig.caption("Best realisation: recurrent weights J before training (N(0, g^2/N)) and after FORCE training "
+                        "(colour scale: ±3 g/sqrt(N) before, ±3 RMS of the trained weights after)");
             fig.render();
         }
         std::cerr << "figures: " << (out / "pvar.png").string() << ", example_neurons.png, J_heatmaps.png\n";

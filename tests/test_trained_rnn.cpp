@@ -3,9 +3,17 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
 
 #include "neurodyn/experiments/network_structure.hpp"
 #include "neurodyn/experiments/noise_robustness.hpp"
+#include "neurodyn/experiments/rajan_training.hpp"
+#include "neurodyn/experiments/synthetic_session.hpp"
+#include "neurodyn/experiments/synthetic_targets.hpp"
 #include "neurodyn/experiments/trained_rnn.hpp"
 
 using namespace neurodyn;
@@ -182,4 +190,220 @@ TEST_CASE("analyse_structure: planted weight change of known rank, random spectr
     CHECK(s.pca_dim_targets <= n);
     CHECK(s.weight_sd_initial == doctest::Approx(1.2 / std::sqrt(double(n))).epsilon(0.1));
     CHECK_THROWS_AS(analyse_structure(task, Matrix<double>(Matrix<double>::Zero(3, 3))), invalid_parameter);
+}
+
+namespace {
+namespace fs = std::filesystem;
+
+/// A tiny training run: 10 units, 500-ms trials, 2 realisations of 2 iterations.
+struct TinyTraining {
+    SyntheticTargets targets;
+    RajanOptions options;
+    RajanResult result;
+    fs::path dir;
+};
+
+TinyTraining tiny_training(const std::string& name) {
+    SyntheticTargetOptions so;
+    so.neurons = 10;
+    so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 200, so.response_ms = 100;
+    so.seed = 4;
+    TinyTraining t{synthetic_targets(so), {}, {}, fs::path(NEURODYN_TEST_TMP_DIR) / ("training_" + name)};
+    t.options.realizations = 2;
+    t.options.max_iterations = 2;
+    t.options.seed = 11;
+    t.options.inputs = FrozenOu{200.0, 3.0};
+    t.options.progress = false;
+    t.result = rajan_training(t.targets.rates, t.targets.epochs, t.options);
+    fs::remove_all(t.dir);
+    save_training(t.dir, t.result, t.targets.epochs, t.options);
+    return t;
+}
+
+nlohmann::json read_json(const fs::path& p) {
+    std::ifstream in(p);
+    nlohmann::json j;
+    in >> j;
+    return j;
+}
+void write_json(const fs::path& p, const nlohmann::json& j) { std::ofstream(p) << j.dump(2); }
+}  // namespace
+
+TEST_CASE("training folder: save_training then load_trained_rnn gives bitwise the same task") {
+    const auto t = tiny_training("roundtrip");
+    const index_t N = 10, K = 500;
+    for (index_t k = 0; k < 2; ++k) {
+        const auto loaded = load_trained_rnn(t.dir, k);
+        const auto& run = t.result.runs[std::size_t(k)];
+        CHECK(loaded.realization == k);
+        CHECK(loaded.task.network.weights() == run.J_trained);
+        CHECK(loaded.J_initial == run.J_initial);
+        CHECK(loaded.task.targets == t.result.targets);
+        CHECK(loaded.task.network.tau() == t.options.tau);
+        CHECK(loaded.task.dt == t.options.dt);
+        // The documented input contract, written out independently of realization_inputs:
+        // FrozenOu with seed·1000003 + k, shared in presample and delay.
+        const auto h = FrozenOu{200.0, 3.0}.generate<double>(N, 2, TimeGrid(1.0, K), t.targets.epochs,
+                                                            {"presample", "delay"}, 11ULL * 1000003ULL + std::uint64_t(k));
+        CHECK(loaded.task.inputs == h);
+        REQUIRE(loaded.task.epochs.all().size() == t.targets.epochs.all().size());
+        for (std::size_t e = 0; e < t.targets.epochs.all().size(); ++e) {
+            CHECK(loaded.task.epochs.all()[e].name == t.targets.epochs.all()[e].name);
+            CHECK(loaded.task.epochs.all()[e].start_ms == t.targets.epochs.all()[e].start_ms);
+            CHECK(loaded.task.epochs.all()[e].end_ms == t.targets.epochs.all()[e].end_ms);
+        }
+        // The initial network is realisation k's draw.
+        CHECK(realization_network(t.options, N, k).weights() == run.J_initial);
+        // The loaded network replays the trainer's test run: same Euler steps, same inputs (the
+        // two codes group the update differently, so agreement is to rounding, amplified over
+        // 500 steps of a network with gain ~1).
+        for (index_t c = 0; c < 2; ++c) {
+            const Matrix<double> r = loaded.task.run(c, Trial{});
+            double worst = 0;
+            for (index_t i = 0; i < N; ++i)
+                for (index_t s = 0; s < K; ++s)
+                    worst = std::max(worst, std::abs(r(i, s) - run.rates(std::size_t(c), std::size_t(i), std::size_t(s))));
+            CHECK(worst < 1e-9);
+        }
+        // trained_task gives the same task without the folder.
+        const auto direct = trained_task(t.result, t.targets.epochs, t.options, k);
+        CHECK(direct.task.inputs == loaded.task.inputs);
+        CHECK(direct.task.network.weights() == loaded.task.network.weights());
+    }
+    // Default: the best realisation, as recorded.
+    const auto setup = load_training_setup(t.dir);
+    CHECK(setup.best_realization == best_realization(t.result));
+    CHECK(load_trained_rnn(t.dir).realization == best_realization(t.result));
+    CHECK(setup.units == N);
+    CHECK(setup.steps == K);
+    CHECK(setup.options.seed == 11);
+    CHECK(setup.options.inputs.tau_wn == 200.0);
+    CHECK(setup.json.at("files").at("J_trained").at(1) == "J_trained_1.npy");
+    CHECK_THROWS_AS(load_trained_rnn(t.dir, 2), invalid_parameter);
+}
+
+TEST_CASE("training folder: missing or inconsistent files name the file and field") {
+    const auto t = tiny_training("broken");
+    const fs::path setup = t.dir / "training_setup.json";
+    const auto good = read_json(setup);
+    auto expect_field = [&](const std::string& file, const std::string& field) {
+        try {
+            (void)load_trained_rnn(t.dir, 0);
+            FAIL("no error for a broken " << file);
+        } catch (const file_error& e) {
+            CHECK(e.file().find(file) != std::string::npos);
+            CHECK(e.field() == field);
+        }
+    };
+    SUBCASE("missing field") {
+        auto j = good;
+        j.erase("h0");
+        write_json(setup, j);
+        expect_field("training_setup.json", "h0");
+    }
+    SUBCASE("wrong type") {
+        auto j = good;
+        j["g"] = "large";
+        write_json(setup, j);
+        expect_field("training_setup.json", "g");
+    }
+    SUBCASE("unknown variant") {
+        auto j = good;
+        j["variant"] = "shuffled";
+        write_json(setup, j);
+        expect_field("training_setup.json", "variant");
+    }
+    SUBCASE("shared epoch that is not an epoch") {
+        auto j = good;
+        j["shared_epochs"] = {"presample", "iti"};
+        write_json(setup, j);
+        expect_field("training_setup.json", "epochs");
+    }
+    SUBCASE("wrong N") {
+        auto j = good;
+        j["N"] = 11;
+        write_json(setup, j);
+        expect_field("targets_normalised.npy", "shape");
+    }
+    SUBCASE("missing weights") {
+        fs::remove(t.dir / "J_trained_0.npy");
+        CHECK_THROWS_WITH_AS(load_trained_rnn(t.dir, 0), doctest::Contains("J_trained_0.npy"), file_error);
+    }
+    SUBCASE("J_initial of another run") {
+        fs::copy_file(t.dir / "J_initial_1.npy", t.dir / "J_initial_0.npy", fs::copy_options::overwrite_existing);
+        expect_field("J_initial_0.npy", "");
+    }
+    SUBCASE("a different seed no longer matches J_initial") {
+        auto j = good;
+        j["seed"] = 12;
+        write_json(setup, j);
+        expect_field("J_initial_0.npy", "");
+    }
+    SUBCASE("no folder") {
+        CHECK_THROWS_WITH_AS(load_trained_rnn(t.dir / "nowhere"), doctest::Contains("training_setup.json"),
+                             file_error);
+    }
+}
+
+TEST_CASE("session_training_targets: PSTHs and epochs of a synthetic session") {
+    SyntheticSessionOptions so;
+    so.units = 6;
+    so.trials = 40;
+    so.seed = 3;
+    const auto t = session_training_targets(synthetic_session(so));
+    REQUIRE(t.rates.shape()[0] == 2);
+    CHECK(t.rates.shape()[1] == 6);
+    CHECK(t.epochs.trial_ms() == doctest::Approx(double(t.rates.shape()[2])));
+    // The preset's epochs: sample 1 s, delay 2 s; every trial has the same event spacing, so
+    // the medians keep it to rounding.
+    CHECK(t.epochs["sample"].duration() == doctest::Approx(1000.0).epsilon(1e-9));
+    CHECK(t.epochs["delay"].duration() == doctest::Approx(2000.0).epsilon(1e-9));
+    CHECK(t.epochs["presample"].start_ms == 0.0);
+    CHECK(t.epochs["response"].end_ms == t.epochs.trial_ms());
+}
+
+TEST_CASE("projection_summary: mean and SD over the selected trials") {
+    PerturbedTrials<double> t;
+    t.projection.resize(3, 2);
+    t.projection << 1, 2, 3, 4, 5, 6;
+    const auto s = projection_summary(t, [](long k) { return k != 1; });
+    CHECK(s.n == 2);
+    REQUIRE(s.mean.size() == 2);
+    CHECK(s.mean[0] == doctest::Approx(3.0));
+    CHECK(s.mean[1] == doctest::Approx(4.0));
+    CHECK(s.sd[0] == doctest::Approx(std::sqrt(8.0)));  // ((1−3)² + (5−3)²) / (2 − 1)
+    const auto one = projection_summary(t, [](long k) { return k == 2; });
+    CHECK(one.n == 1);
+    CHECK(one.sd[1] == 0.0);
+    const auto none = projection_summary(t, [](long) { return false; });
+    CHECK(none.n == 0);
+    CHECK(none.mean.empty());
+}
+
+TEST_CASE("photoinhibition sweep: the visitor sees every level, in row order") {
+    const auto task = feedforward_task(400);
+    const auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    PhotoinhibitionOptions o;
+    o.trials = 3;
+    o.duration_ms = 100;
+    o.drive_strengths = {0.0, 4.0};
+    o.silence_fractions = {0.5};
+    std::vector<std::tuple<InhibitionMode, double, index_t, double, long>> seen;
+    const auto rows = run_photoinhibition_sweep(task, judge, o,
+                                                [&](InhibitionMode m, double s, const PerturbedTrials<double>& t) {
+                                                    seen.emplace_back(m, s, t.condition, t.fraction_correct(),
+                                                                      long(t.endpoint.size()));
+                                                });
+    REQUIRE(seen.size() == rows.size());
+    REQUIRE(rows.size() == 6);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        CHECK(std::get<0>(seen[i]) == rows[i].mode);
+        CHECK(std::get<1>(seen[i]) == rows[i].strength);
+        CHECK(std::get<2>(seen[i]) == rows[i].condition);
+        CHECK(std::get<3>(seen[i]) == rows[i].fraction_correct);
+        CHECK(std::get<4>(seen[i]) == 3);
+    }
+    // The plain overload gives the same rows (same seeds, same trials).
+    const auto plain = run_photoinhibition_sweep(task, judge, o);
+    for (std::size_t i = 0; i < rows.size(); ++i) CHECK(plain[i].fraction_correct == rows[i].fraction_correct);
 }

@@ -19,10 +19,12 @@
 /// auto rows = neurodyn::run_noise_sweep(task, judge, o);
 /// \endcode
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "neurodyn/experiments/trained_rnn.hpp"
@@ -53,6 +55,43 @@ struct PerturbedTrials {
         return correct.empty() ? 0.0 : double(n) / double(correct.size());
     }
 };
+
+/// Mean and SD (over trials, ddof 1; 0 for a single trial) of the normalised CD projection at
+/// every kept time point, over the trials of a PerturbedTrials set that `keep(k)` selects
+/// (e.g. the correct ones). n = 0 leaves mean and sd empty.
+struct ProjectionSummary {
+    long n = 0;
+    std::vector<double> mean, sd;
+};
+
+/// \code
+/// auto errors = neurodyn::projection_summary(trials, [&](long k) { return !trials.correct[k]; });
+/// \endcode
+template <Real T, class Keep>
+ProjectionSummary projection_summary(const PerturbedTrials<T>& t, Keep&& keep) {
+    ProjectionSummary s;
+    const index_t cols = t.projection.cols();
+    std::vector<double> sum(std::size_t(cols), 0.0), sq(std::size_t(cols), 0.0);
+    // Two passes (mean, then squared deviations): no cancellation for the tight bands of
+    // unperturbed trials.
+    for (index_t k = 0; k < t.projection.rows(); ++k)
+        if (keep(long(k))) {
+            ++s.n;
+            for (index_t j = 0; j < cols; ++j) sum[std::size_t(j)] += double(t.projection(k, j));
+        }
+    if (s.n == 0) return s;
+    s.mean.resize(std::size_t(cols));
+    for (index_t j = 0; j < cols; ++j) s.mean[std::size_t(j)] = sum[std::size_t(j)] / double(s.n);
+    for (index_t k = 0; k < t.projection.rows(); ++k)
+        if (keep(long(k)))
+            for (index_t j = 0; j < cols; ++j) {
+                const double d = double(t.projection(k, j)) - s.mean[std::size_t(j)];
+                sq[std::size_t(j)] += d * d;
+            }
+    s.sd.resize(std::size_t(cols));
+    for (index_t j = 0; j < cols; ++j) s.sd[std::size_t(j)] = s.n > 1 ? std::sqrt(sq[std::size_t(j)] / double(s.n - 1)) : 0.0;
+    return s;
+}
 
 /// Run `n` trials of condition c: `run_trial(k)` returns the rates (units × steps) of trial k;
 /// every trial is judged with `judge` and its projection kept every `decimate` steps.
@@ -208,11 +247,19 @@ PerturbedTrials<T> run_photoinhibited_trials(const TrainedRnn<T>& task, const Se
     }, 10, o.threads);
 }
 
-/// Both modes at every strength, both conditions.
-template <Real T>
+/// Both modes at every strength, both conditions. `visit(mode, strength, trials)` sees every
+/// level's PerturbedTrials (endpoints, projections) before they are dropped, in sweep order.
+/// \code
+/// auto rows = neurodyn::run_photoinhibition_sweep(task, judge, o,
+///     [&](neurodyn::InhibitionMode m, double s, const neurodyn::PerturbedTrials<double>& t) { keep(m, s, t); });
+/// \endcode
+template <Real T, class Visit>
 std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& task,
                                                           const SeparationClassifier<T>& judge,
-                                                          const PhotoinhibitionOptions& o) {
+                                                          const PhotoinhibitionOptions& o, Visit&& visit) {
+    static_assert(std::is_invocable_v<Visit&, InhibitionMode, double, const PerturbedTrials<T>&>,
+                  "run_photoinhibition_sweep: visit must be callable as visit(InhibitionMode, double strength, "
+                  "const PerturbedTrials<T>&)");
     std::vector<PhotoinhibitionRow> rows;
     long level = 0;
     const long levels = long(o.drive_strengths.size() + o.silence_fractions.size());
@@ -222,12 +269,21 @@ std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& t
             for (index_t c = 0; c < 2; ++c) {
                 const auto res = run_photoinhibited_trials(task, judge, c, mode, s, o, (level * 2 + c) * o.trials);
                 rows.push_back({s, mode, c, o.trials, res.fraction_correct()});
+                visit(mode, s, res);
             }
             ++level;
             if (o.progress) o.progress(level, levels);
         }
     }
     return rows;
+}
+
+/// Both modes at every strength, both conditions.
+template <Real T>
+std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& task,
+                                                          const SeparationClassifier<T>& judge,
+                                                          const PhotoinhibitionOptions& o) {
+    return run_photoinhibition_sweep(task, judge, o, [](InhibitionMode, double, const PerturbedTrials<T>&) {});
 }
 
 }  // namespace neurodyn

@@ -1,0 +1,384 @@
+// network_structure: what FORCE training changed in the network. Weight distributions and
+// matrices before and after training, eigenvalue spectra (circular law of radius g before;
+// outliers after), PCA dimension of the activity of the random and the trained network and
+// of the targets, and the singular values and rank of ΔJ = J_trained − J_initial.
+//
+//   network_structure [--training DIR [--realization K]] [--compare DIR2 [--compare-realization K]]
+//                     --out DIR [--no-figures] [--pca-threshold 0.95]
+//
+// --training DIR: a folder written by rajan_force_training (default: its best realisation);
+// without it one network is trained here on a synthetic ALM session. --compare DIR2: a second
+// training folder (e.g. the suppressed variant) whose ΔJ rank and spectrum are reported beside.
+// Writes DIR/structure.csv (quantity,value), DIR/eigenvalues.csv, DIR/weights_histogram.csv,
+// DIR/pca.csv, DIR/dJ_singular_values.csv, PNG figures and DIR/manifest.json.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "neurodyn/analysis/coding_direction.hpp"
+#include "neurodyn/experiments/network_structure.hpp"
+#include "neurodyn/experiments/rajan_training.hpp"
+#include "neurodyn/experiments/synthetic_session.hpp"
+#include "neurodyn/io/csv.hpp"
+#include "neurodyn/io/gnuplot.hpp"
+#include "neurodyn/io/manifest.hpp"
+
+namespace fs = std::filesystem;
+using namespace neurodyn;
+
+namespace {
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+std::string num(double v, int precision = 4) {
+    std::ostringstream os;
+    os.precision(precision);
+    os << v;
+    return os.str();
+}
+
+/// Eigenvalues with modulus above `radius`.
+template <class S>
+index_t count_outside(const S& eig, double radius) {
+    index_t n = 0;
+    for (index_t i = 0; i < eig.size(); ++i) n += std::abs(eig[i]) > radius;
+    return n;
+}
+
+/// Singular values above 1 % of the largest: the rank that matters at the scale of the change.
+index_t effective_rank(const RankResult<double>& r) {
+    index_t n = 0;
+    for (index_t k = 0; k < r.singular_values.size(); ++k) n += r.singular_values[k] > 0.01 * r.singular_values[0];
+    return n;
+}
+
+void write_matrix(const fs::path& p, const Matrix<double>& M) {
+    write_atomically(p, [&](std::ostream& os) {
+        os.precision(6);
+        for (index_t i = 0; i < M.rows(); ++i) {
+            for (index_t j = 0; j < M.cols(); ++j) os << (j ? " " : "") << M(i, j);
+            os << '\n';
+        }
+    });
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Structure of a FORCE-trained rate network: spectra, PCA dimension, rank of the weight change"};
+    std::string training_dir, compare_dir, out_dir;
+    index_t realization = -1, compare_realization = -1;
+    double pca_threshold = 0.95;
+    bool no_figures = false;
+    RajanOptions ro;
+    ro.realizations = 1;
+    std::size_t neurons = 87;
+    std::uint64_t data_seed = 1;
+    app.add_option("--training", training_dir, "training folder written by rajan_force_training");
+    app.add_option("--realization", realization, "realisation of the training folder (default: its best)");
+    app.add_option("--compare", compare_dir, "second training folder (e.g. the suppressed variant)");
+    app.add_option("--compare-realization", compare_realization, "its realisation (default: its best)");
+    app.add_option("--pca-threshold", pca_threshold, "cumulative explained variance defining the PCA dimension")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--out", out_dir, "output directory")->required();
+    app.add_flag("--no-figures", no_figures, "write data only");
+    auto* fly = app.add_option_group("training on the fly (without --training)");
+    fly->add_option("--iterations", ro.max_iterations, "iteration cap")->check(CLI::PositiveNumber);
+    fly->add_option("--neurons", neurons, "units of the synthetic session")->check(CLI::PositiveNumber);
+    fly->add_option("--data-seed", data_seed, "seed of the synthetic session");
+    fly->add_option("--train-seed", ro.seed, "seed of the network and its inputs");
+    CLI11_PARSE(app, argc, argv);
+
+    try {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+        const fs::path out(out_dir);
+        fs::create_directories(out);
+
+        // ---- the trained network (and the comparison)
+        double g = ro.g;
+        std::string variant = "raw", source;
+        TrainedTask t = [&]() -> TrainedTask {
+            if (!training_dir.empty()) {
+                const auto setup = load_training_setup(training_dir);
+                g = setup.options.g;
+                variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
+                auto loaded = load_trained_rnn(training_dir, realization);
+                source = "realisation " + std::to_string(loaded.realization) + " of " + training_dir;
+                return loaded;
+            }
+            require(realization < 0, "--realization", realization, "needs --training");
+            SyntheticSessionOptions so;
+            so.units = neurons;
+            so.seed = data_seed;
+            std::cerr << "no --training: training one network on a synthetic ALM session (" << neurons << " units)\n";
+            const auto targets = session_training_targets(synthetic_session(so));
+            const auto res = rajan_training(targets.rates, targets.epochs, ro);
+            source = "a network trained on the fly (synthetic session, seed " + std::to_string(data_seed) + ")";
+            return trained_task(res, targets.epochs, ro, 0);
+        }();
+        const index_t N = t.task.units();
+        std::cerr << "network: " << source << ", N = " << N << ", g = " << g << ", " << variant << " targets\n";
+        const auto s = analyse_structure(t.task, t.J_initial, pca_threshold);
+        std::optional<NetworkStructure<double>> cmp;
+        std::string cmp_variant;
+        if (!compare_dir.empty()) {
+            const auto setup = load_training_setup(compare_dir);
+            cmp_variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
+            const auto c = load_trained_rnn(compare_dir, compare_realization);
+            cmp = analyse_structure(c.task, c.J_initial, pca_threshold);
+            std::cerr << "compare: realisation " << c.realization << " of " << compare_dir << " (" << cmp_variant
+                      << " targets)\n";
+        }
+        const index_t outside = count_outside(s.eig_trained, s.radius_initial);
+
+        // ---- data
+        CsvWriter q_csv({"quantity", "value"});
+        q_csv.row("N", N)
+            .row("g", g)
+            .row("spectral_radius_initial", s.radius_initial)
+            .row("spectral_radius_trained", s.radius_trained)
+            .row("max_real_eig_initial", double(s.eig_initial.real().maxCoeff()))
+            .row("max_real_eig_trained", s.max_real_trained)
+            .row("min_real_eig_trained", s.min_real_trained)
+            .row("eigs_trained_outside_initial_radius", outside)
+            .row("weight_sd_initial", s.weight_sd_initial)
+            .row("weight_sd_trained", s.weight_sd_trained)
+            .row("pca_threshold", pca_threshold)
+            .row("pca_dim_random", s.pca_dim_random)
+            .row("pca_dim_targets", s.pca_dim_targets)
+            .row("pca_dim_trained", s.pca_dim_trained)
+            .row("rank_dJ", s.dJ.rank)
+            .row("rank_tolerance", s.dJ.tolerance)
+            .row("largest_singular_value_dJ", s.dJ.singular_values[0])
+            .row("rank_dJ_above_1pct_of_largest", effective_rank(s.dJ));
+        if (cmp)
+            q_csv.row("rank_dJ_compare", cmp->dJ.rank)
+                .row("rank_tolerance_compare", cmp->dJ.tolerance)
+                .row("rank_dJ_above_1pct_of_largest_compare", effective_rank(cmp->dJ))
+                .row("spectral_radius_trained_compare", cmp->radius_trained)
+                .row("max_real_eig_trained_compare", cmp->max_real_trained)
+                .row("pca_dim_trained_compare", cmp->pca_dim_trained);
+        q_csv.save(out / "structure.csv");
+        CsvWriter eig({"matrix", "real", "imag"});
+        for (index_t i = 0; i < N; ++i) eig.row("initial", s.eig_initial[i].real(), s.eig_initial[i].imag());
+        for (index_t i = 0; i < N; ++i) eig.row("trained", s.eig_trained[i].real(), s.eig_trained[i].imag());
+        if (cmp)
+            for (index_t i = 0; i < N; ++i) eig.row("trained_compare", cmp->eig_trained[i].real(), cmp->eig_trained[i].imag());
+        eig.save(out / "eigenvalues.csv");
+        // Weight histograms on a common range (density: counts / (N² · bin width)).
+        const Matrix<double>& J = t.task.network.weights();
+        const double wlim = std::max(J.cwiseAbs().maxCoeff(), t.J_initial.cwiseAbs().maxCoeff());
+        const std::size_t bins = 80;
+        const auto flat = [](const Matrix<double>& m) { return std::vector<double>(m.data(), m.data() + m.size()); };
+        const auto h0 = histogram<double>(flat(t.J_initial), -wlim, wlim, bins);
+        const auto h1 = histogram<double>(flat(J), -wlim, wlim, bins);
+        const double width = 2 * wlim / double(bins), total = double(N) * double(N);
+        CsvWriter wh({"weight", "density_initial", "density_trained"});
+        double dmin = 1e300, dmax = 0;
+        for (std::size_t b = 0; b < bins; ++b) {
+            const double d0 = double(h0.counts[b]) / (total * width), d1 = double(h1.counts[b]) / (total * width);
+            wh.row(h0.centre(b), d0, d1);
+            for (double d : {d0, d1})
+                if (d > 0) dmin = std::min(dmin, d), dmax = std::max(dmax, d);
+        }
+        wh.save(out / "weights_histogram.csv");
+        // The initial weights alone, on their own scale (±5 g/√N), against N(0, g²/N).
+        const double sd0 = g / std::sqrt(double(N)), ilim = 5 * sd0;
+        const std::size_t ibins = 40;
+        const auto hi = histogram<double>(flat(t.J_initial), -ilim, ilim, ibins);
+        const double iwidth = 2 * ilim / double(ibins);
+        CsvWriter wi({"weight", "density_initial"});
+        for (std::size_t b = 0; b < ibins; ++b) wi.row(hi.centre(b), double(hi.counts[b]) / (total * iwidth));
+        wi.save(out / "weights_histogram_initial.csv");
+        CsvWriter pca({"components", "cumvar_random", "cumvar_targets", "cumvar_trained"});
+        double cr = 0, ct = 0, cn = 0;
+        for (index_t k = 0; k < s.var_ratio_random.size(); ++k) {
+            cr += s.var_ratio_random[k];
+            ct += s.var_ratio_targets[k];
+            cn += s.var_ratio_trained[k];
+            pca.row(k + 1, cr, ct, cn);
+        }
+        pca.save(out / "pca.csv");
+        CsvWriter sv(cmp ? std::vector<std::string>{"index", "singular_value", "singular_value_compare"}
+                         : std::vector<std::string>{"index", "singular_value"});
+        for (index_t k = 0; k < s.dJ.singular_values.size(); ++k) {
+            if (cmp) sv.row(k + 1, s.dJ.singular_values[k], cmp->dJ.singular_values[k]);
+            else sv.row(k + 1, s.dJ.singular_values[k]);
+        }
+        sv.save(out / "dJ_singular_values.csv");
+
+        auto m = Manifest::open(out, "Structure of the trained network");
+        m.number("g (initial J ~ N(0, g^2/N))", g)
+            .number("spectral radius, initial J", s.radius_initial)
+            .number("spectral radius, trained J", s.radius_trained)
+            .number("largest real part of an eigenvalue, trained J", s.max_real_trained)
+            .number("most negative real part, trained J", s.min_real_trained)
+            .number("trained eigenvalues outside the initial spectral radius", double(outside))
+            .number("weight SD initial", s.weight_sd_initial)
+            .number("weight SD trained", s.weight_sd_trained)
+            .number("PCA dimension (" + num(100 * pca_threshold) + " % variance), random network", double(s.pca_dim_random))
+            .number("PCA dimension, targets", double(s.pca_dim_targets))
+            .number("PCA dimension, trained network", double(s.pca_dim_trained))
+            .number("rank of dJ (" + variant + " targets)", double(s.dJ.rank));
+        m.number("singular values of dJ above 1 % of the largest (" + variant + ")", double(effective_rank(s.dJ)));
+        if (cmp)
+            m.number("rank of dJ (" + cmp_variant + " targets, compared folder)", double(cmp->dJ.rank))
+                .number("singular values of dJ above 1 % of the largest (" + cmp_variant + ")",
+                        double(effective_rank(cmp->dJ)));
+        m.save();
+        std::cerr << "spectral radius " << s.radius_initial << " -> " << s.radius_trained << ", max Re " << s.max_real_trained
+                  << ", min Re " << s.min_real_trained << "; PCA dims random " << s.pca_dim_random << ", targets "
+                  << s.pca_dim_targets << ", trained " << s.pca_dim_trained << "; rank dJ " << s.dJ.rank;
+        if (cmp) std::cerr << " (" << variant << "), " << cmp->dJ.rank << " (" << cmp_variant << ")";
+        std::cerr << " (" << elapsed() << " s)\n";
+
+        if (no_figures) return 0;
+        if (!gnuplot_available()) {
+            std::cerr << "gnuplot not found: figures skipped\n";
+            return 0;
+        }
+        // ---- figure 1: weight distributions
+        {
+            Gnuplot fig(out / "weights_histogram.png", 1300, 520);
+            fig << "set multiplot layout 1,2 title 'Recurrent weights, N = " << N << "'\nset grid\nset key top right\n"
+                << "set style fill transparent solid 0.45 noborder\nset xlabel 'weight J_{ij}'\nset ylabel 'density'\n"
+                << "set title 'initial J (SD " << num(s.weight_sd_initial) << ") and the N(0, g^2/N) law'\n"
+                << "set boxwidth " << iwidth << "\nset xrange [" << -ilim << ":" << ilim << "]\n"
+                << "plot " << q(out / "weights_histogram_initial.csv") << " using 1:2 with boxes lc rgb '#636363' title "
+                << "'initial', exp(-x*x/(2*" << sd0 * sd0 << "))/(" << sd0 << "*sqrt(2*pi)) "
+                << "with lines lw 2 dt 2 lc rgb 'black' title 'N(0, g^2/N)'\n"
+                << "set title 'before (SD " << num(s.weight_sd_initial) << ") and after training (SD "
+                << num(s.weight_sd_trained) << "), log density'\n"
+                << "set logscale y\nset yrange [" << dmin / 2 << ":" << dmax * 2 << "]\nset boxwidth " << width
+                << "\nset xrange [" << -wlim * 1.02 << ":" << wlim * 1.02 << "]\n"
+                << "plot " << q(out / "weights_histogram.csv") << " using 1:($2>0?$2:1/0) with boxes lc rgb '#636363' title "
+                << "'initial', '' using 1:($3>0?$3:1/0) with boxes lc rgb '#d95f02' title 'trained'\n"
+                << "unset multiplot\n";
+            fig.caption("Recurrent weights: the initial weights against the N(0, g^2/N) law they are drawn from "
+                        "(left), and the weights before (grey) and after (orange) FORCE training on a common scale, "
+                        "log density (right)");
+            fig.render();
+        }
+        // ---- figure 2: J heatmaps and ΔJ
+        {
+            write_matrix(out / "J_initial.txt", t.J_initial);
+            write_matrix(out / "J_trained.txt", J);
+            write_matrix(out / "dJ.txt", J - t.J_initial);
+            const double lim = 3.0 * g / std::sqrt(double(N));
+            const double dlim = 3.0 * std::sqrt(J.array().square().mean());
+            const double ddlim = 3.0 * std::sqrt((J - t.J_initial).array().square().mean());
+            Gnuplot fig(out / "J_heatmaps.png", 1650, 560);
+            fig << "set datafile separator whitespace\nset multiplot layout 1,3 title 'Recurrent weights (row: "
+                   "postsynaptic i, column: presynaptic j)'\n"
+                << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
+                << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
+                << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
+                << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J'\nplot " << q(out / "J_initial.txt")
+                << " matrix with image\n"
+                << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot " << q(out / "J_trained.txt")
+                << " matrix with image\n"
+                << "set cbrange [" << -ddlim << ":" << ddlim << "]\nset title 'change {/Symbol D}J (rank " << s.dJ.rank
+                << ")'\nplot " << q(out / "dJ.txt") << " matrix with image\nunset multiplot\n";
+            fig.caption("Weight matrices: initial J, trained J and the change dJ = J_trained - J_initial (colour "
+                        "scale of each panel: ±3 RMS of its entries)");
+            fig.render();
+        }
+        // ---- figure 3: spectra
+        {
+            const fs::path e = out / "eigenvalues.csv";
+            double lim = std::max({1.1 * g, 1.1 * s.radius_trained, 1.1 * s.radius_initial});
+            if (cmp) lim = std::max(lim, 1.1 * cmp->radius_trained);
+            const int panels = cmp ? 3 : 2;
+            Gnuplot fig(out / "eigenvalues.png", 560 * panels, 600);
+            fig << "set multiplot layout 1," << panels << " title 'Eigenvalues of J; circle: radius g = " << g
+                << " (circular law)'\n"
+                << "set size ratio -1\nset grid\nset xlabel 'Re {/Symbol l}'\nset ylabel 'Im {/Symbol l}'\n"
+                << "set xrange [" << -lim << ":" << lim << "]\nset yrange [" << -lim << ":" << lim << "]\n"
+                << "set object 1 circle at first 0,0 size first " << g
+                << " fs empty border lc rgb 'gray40' dt 2 front\n"
+                << "set title 'before training (spectral radius " << num(s.radius_initial, 3) << ")'\n"
+                << "plot " << q(e) << " using (strcol(1) eq 'initial' ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#636363'\n"
+                << "set title 'after training, " << variant << " targets (max Re " << num(s.max_real_trained, 3)
+                << ", min Re " << num(s.min_real_trained, 3) << ")'\n"
+                << "plot " << q(e) << " using (strcol(1) eq 'trained' && abs($2+{0,1}*$3) <= " << s.radius_initial
+                << " ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#d95f02', '' using (strcol(1) eq 'trained' && "
+                   "abs($2+{0,1}*$3) > "
+                << s.radius_initial << " ? $2 : 1/0):3 with points pt 7 ps 1.1 lc rgb '#7a0177'\n";
+            if (cmp)
+                fig << "set title 'after training, " << cmp_variant << " targets (max Re " << num(cmp->max_real_trained, 3)
+                    << ")'\nplot " << q(e) << " using (strcol(1) eq 'trained_compare' ? $2 : 1/0):3 with points pt 7 ps 0.6 "
+                    << "lc rgb '#1b9e77'\n";
+            fig << "unset multiplot\n";
+            fig.caption("Eigenvalues of J before and after training; dashed circle: radius g (circular law). After "
+                        "training, eigenvalues outside the initial spectral radius (" + std::to_string(outside) +
+                        ") are drawn larger in purple");
+            fig.render();
+        }
+        // ---- figure 4: PCA
+        {
+            const fs::path p = out / "pca.csv";
+            const index_t kmax = std::min<index_t>(N, std::max({s.pca_dim_random, s.pca_dim_targets, s.pca_dim_trained}) * 2 + 5);
+            Gnuplot fig(out / "pca.png", 900, 560);
+            fig << "set xlabel 'principal components'\nset ylabel 'cumulative explained variance'\nset grid\n"
+                << "set key bottom right\nset xrange [0.5:" << kmax + 0.5 << "]\nset yrange [0:1.02]\n"
+                << "set arrow from graph 0, first " << pca_threshold << " to graph 1, first " << pca_threshold
+                << " nohead dt 2 lc rgb 'gray30'\n";
+            const char* colours[3] = {"#636363", "#1b9e77", "#d95f02"};
+            const index_t dims[3] = {s.pca_dim_random, s.pca_dim_targets, s.pca_dim_trained};
+            for (int i = 0; i < 3; ++i)
+                fig << "set arrow from " << dims[i] << ", graph 0 to " << dims[i] << ", first " << pca_threshold
+                    << " nohead lw 1.5 lc rgb '" << colours[i] << "'\n";
+            fig << "set title 'PCA of activity (both conditions, concatenated in time): dimension at "
+                << num(100 * pca_threshold) << " %'\n"
+                << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.6 lw 2 lc rgb '" << colours[0]
+                << "' title 'random network (" << s.pca_dim_random << ")', '' using 1:3 with linespoints pt 7 ps 0.6 lw 2 lc rgb '"
+                << colours[1] << "' title 'targets (" << s.pca_dim_targets << ")', '' using 1:4 with linespoints pt 7 "
+                << "ps 0.6 lw 2 lc rgb '" << colours[2] << "' title 'trained network (" << s.pca_dim_trained << ")'\n";
+            fig.caption("Cumulative explained variance of the activity of the random (initial) network, the targets "
+                        "and the trained network; the dashed line marks " + num(100 * pca_threshold) +
+                        " % and the vertical lines the dimension of each");
+            fig.render();
+        }
+        // ---- figure 5: singular values of ΔJ
+        {
+            const fs::path p = out / "dJ_singular_values.csv";
+            Gnuplot fig(out / "dJ_singular_values.png", 900, 560);
+            double lo = std::min(double(s.dJ.tolerance), double(s.dJ.singular_values.minCoeff()));
+            double hi = double(s.dJ.singular_values.maxCoeff());
+            if (cmp) {
+                lo = std::min({lo, double(cmp->dJ.tolerance), double(cmp->dJ.singular_values.minCoeff())});
+                hi = std::max(hi, double(cmp->dJ.singular_values.maxCoeff()));
+            }
+            fig << "set yrange [" << lo / 10 << ":" << hi * 10 << "]\n";
+            fig << "set logscale y\nset format y '10^{%L}'\nset grid\nset xlabel 'index'\nset ylabel 'singular value of "
+                   "{/Symbol D}J'\nset key top right\n"
+                << "set title 'Singular values of the weight change; rank " << s.dJ.rank << " (" << variant << ")"
+                << (cmp ? ", " + std::to_string(cmp->dJ.rank) + " (" + cmp_variant + ")" : std::string()) << "'\n"
+                << "set arrow from graph 0, first " << s.dJ.tolerance << " to graph 1, first " << s.dJ.tolerance
+                << " nohead dt 2 lc rgb '#d95f02'\n";
+            if (cmp)
+                fig << "set arrow from graph 0, first " << cmp->dJ.tolerance << " to graph 1, first " << cmp->dJ.tolerance
+                    << " nohead dt 3 lc rgb '#1b9e77'\n";
+            fig << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.5 lc rgb '#d95f02' title '" << variant
+                << " (tolerance dashed)'";
+            if (cmp)
+                fig << ", '' using 1:3 with linespoints pt 6 ps 0.5 lc rgb '#1b9e77' title '" << cmp_variant << "'";
+            fig << "\n";
+            fig.caption("Singular values of dJ = J_trained - J_initial on a log scale; the dashed line is the rank "
+                        "tolerance, the rank is the number of singular values above it");
+            fig.render();
+        }
+        std::cerr << "figures written (" << elapsed() << " s)\n";
+    } catch (const neurodyn::error& e) {
+        std::cerr << e.what() << '\n';
+        return 1;
+    }
+    return 0;
+}
