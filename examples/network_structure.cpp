@@ -295,16 +295,19 @@ int main(int argc, char** argv) {
             const fs::path e = out / "eigenvalues.csv";
             double lim = std::max({1.1 * g, 1.1 * s.radius_trained, 1.1 * s.radius_initial});
             if (cmp) lim = std::max(lim, 1.1 * cmp->radius_trained);
+            const double lim0 = 1.5 * std::max(g, s.radius_initial);
             const int panels = cmp ? 3 : 2;
             Gnuplot fig(out / "eigenvalues.png", 560 * panels, 600);
             fig << "set multiplot layout 1," << panels << " title 'Eigenvalues of J; circle: radius g = " << g
                 << " (circular law)'\n"
                 << "set size ratio -1\nset grid\nset xlabel 'Re {/Symbol l}'\nset ylabel 'Im {/Symbol l}'\n"
-                << "set xrange [" << -lim << ":" << lim << "]\nset yrange [" << -lim << ":" << lim << "]\n"
+                // The random network gets its own scale, so the bulk filling the circle is visible.
+                << "set xrange [" << -lim0 << ":" << lim0 << "]\nset yrange [" << -lim0 << ":" << lim0 << "]\n"
                 << "set object 1 circle at first 0,0 size first " << g
                 << " fs empty border lc rgb 'gray40' dt 2 front\n"
                 << "set title 'before training (spectral radius " << num(s.radius_initial, 3) << ")'\n"
                 << "plot " << q(e) << " using (strcol(1) eq 'initial' ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#636363'\n"
+                << "set xrange [" << -lim << ":" << lim << "]\nset yrange [" << -lim << ":" << lim << "]\n"
                 << "set title 'after training, " << variant << " targets (max Re " << num(s.max_real_trained, 3)
                 << ", min Re " << num(s.min_real_trained, 3) << ")'\n"
                 << "plot " << q(e) << " using (strcol(1) eq 'trained' && abs($2+{0,1}*$3) <= " << s.radius_initial
