@@ -322,6 +322,37 @@ struct Inagaki2019Projection {
     std::vector<double> mean, sd;
 };
 
+/// Mean ± sd over time of the normalised CD projection of each trial group, from per-record
+/// sums over the group's trials of (r₁, r₂, r₁², r₂², r₁r₂) (5 numbers per record):
+/// mean = CD·E[r], var = CDᵀ Cov(r) CD, then the affine normalisation (x − offset)/scale.
+/// Shared by the discrete and the continuous attractor protocols.
+inline std::vector<Inagaki2019Projection> summarise_projections(const std::vector<std::vector<double>>& moments,
+                                                                const std::vector<long>& group_n, long n_rec,
+                                                                double c1, double c2, double offset, double scale) {
+    std::vector<Inagaki2019Projection> out(moments.size());
+    for (std::size_t gi = 0; gi < moments.size(); ++gi) {
+        auto& pr = out[gi];
+        pr.n = group_n[gi];
+        if (n_rec == 0 || pr.n == 0) continue;
+        pr.mean.resize(std::size_t(n_rec));
+        pr.sd.resize(std::size_t(n_rec));
+        const double n = double(pr.n);
+        for (long j = 0; j < n_rec; ++j) {
+            const double* m = &moments[gi][std::size_t(5 * j)];
+            const double m1 = m[0] / n, m2 = m[1] / n;
+            double var = 0;
+            if (pr.n > 1) {
+                const double v11 = (m[2] - n * m1 * m1) / (n - 1), v22 = (m[3] - n * m2 * m2) / (n - 1),
+                             v12 = (m[4] - n * m1 * m2) / (n - 1);
+                var = std::max(0.0, c1 * c1 * v11 + c2 * c2 * v22 + 2 * c1 * c2 * v12);
+            }
+            pr.mean[std::size_t(j)] = (c1 * m1 + c2 * m2 - offset) / scale;
+            pr.sd[std::size_t(j)] = std::sqrt(var) / std::abs(scale);
+        }
+    }
+    return out;
+}
+
 struct Inagaki2019TaskResult {
     Inagaki2019Preset preset;
     PhotoinhibitionSide side = PhotoinhibitionSide::bilateral;
@@ -530,28 +561,8 @@ inline Inagaki2019TaskResult run_inagaki2019_task(const Inagaki2019Preset& prese
     // Projections: mean = CD·E[r], var = CDᵀ Cov(r) CD, then the affine normalisation.
     res.time_ms.resize(std::size_t(n_rec));
     for (long j = 0; j < n_rec; ++j) res.time_ms[std::size_t(j)] = double(j * e) * preset.dt;
-    res.projections.resize(n_pv * 4);
-    const double c1 = res.coding_direction[0], c2 = res.coding_direction[1];
-    for (std::size_t gi = 0; gi < n_pv * 4; ++gi) {
-        auto& pr = res.projections[gi];
-        pr.n = group_n[gi];
-        if (n_rec == 0 || pr.n == 0) continue;
-        pr.mean.resize(std::size_t(n_rec));
-        pr.sd.resize(std::size_t(n_rec));
-        const double n = double(pr.n);
-        for (long j = 0; j < n_rec; ++j) {
-            const double* m = &moments[gi][std::size_t(5 * j)];
-            const double m1 = m[0] / n, m2 = m[1] / n;
-            double var = 0;
-            if (pr.n > 1) {
-                const double v11 = (m[2] - n * m1 * m1) / (n - 1), v22 = (m[3] - n * m2 * m2) / (n - 1),
-                             v12 = (m[4] - n * m1 * m2) / (n - 1);
-                var = std::max(0.0, c1 * c1 * v11 + c2 * c2 * v22 + 2 * c1 * c2 * v12);
-            }
-            pr.mean[std::size_t(j)] = (c1 * m1 + c2 * m2 - res.offset) / res.scale;
-            pr.sd[std::size_t(j)] = std::sqrt(var) / std::abs(res.scale);
-        }
-    }
+    res.projections = summarise_projections(moments, group_n, n_rec, res.coding_direction[0],
+                                            res.coding_direction[1], res.offset, res.scale);
     return res;
 }
 
