@@ -104,25 +104,12 @@ int main(int argc, char** argv) {
         // ---- the trained network (and the comparison)
         double g = ro.g;
         std::string variant = "raw", source;
-        TrainedTask t = [&]() -> TrainedTask {
-            if (!training_dir.empty()) {
-                const auto setup = load_training_setup(training_dir);
-                g = setup.options.g;
-                variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
-                auto loaded = load_trained_rnn(training_dir, realization);
-                source = "realisation " + std::to_string(loaded.realization) + " of " + training_dir;
-                return loaded;
-            }
-            require(realization < 0, "--realization", realization, "needs --training");
-            SyntheticSessionOptions so;
-            so.units = neurons;
-            so.seed = data_seed;
-            std::cerr << "no --training: training one network on a synthetic ALM session (" << neurons << " units)\n";
-            const auto targets = session_training_targets(synthetic_session(so));
-            const auto res = rajan_training(targets.rates, targets.epochs, ro);
-            source = "a network trained on the fly (synthetic session, seed " + std::to_string(data_seed) + ")";
-            return trained_task(res, targets.epochs, ro, 0);
-        }();
+        TrainedTask t = obtain_trained_task(training_dir, realization, {neurons, data_seed, ro}, source);
+        if (!training_dir.empty()) {
+            const auto setup = load_training_setup(training_dir);
+            g = setup.options.g;
+            variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
+        }
         const index_t N = t.task.units();
         std::cerr << "network: " << source << ", N = " << N << ", g = " << g << ", " << variant << " targets\n";
         const auto s = analyse_structure(t.task, t.J_initial, pca_threshold);

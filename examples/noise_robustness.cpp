@@ -138,23 +138,7 @@ int main(int argc, char** argv) {
 
         // ---- the trained network
         std::string source;
-        auto loaded = [&]() -> TrainedTask {
-            if (!training_dir.empty()) {
-                auto t = load_trained_rnn(training_dir, realization);
-                source = "realisation " + std::to_string(t.realization) + " of " + training_dir;
-                return t;
-            }
-            require(realization < 0, "--realization", realization, "needs --training");
-            SyntheticSessionOptions so;
-            so.units = neurons;
-            so.seed = data_seed;
-            std::cerr << "no --training: training one network on a synthetic ALM session (" << neurons
-                      << " units)\n";
-            const auto targets = session_training_targets(synthetic_session(so));
-            const auto res = rajan_training(targets.rates, targets.epochs, ro);
-            source = "a network trained on the fly (synthetic session, seed " + std::to_string(data_seed) + ")";
-            return trained_task(res, targets.epochs, ro, 0);
-        }();
+        auto loaded = obtain_trained_task(training_dir, realization, {neurons, data_seed, ro}, source);
         const TrainedRnn<double>& task = loaded.task;
         const auto judge = SeparationClassifier<double>::fit(task);
         const double pvar_right = task.pvar_of(task.run(0, Trial{}), 0), pvar_left = task.pvar_of(task.run(1, Trial{}), 1);

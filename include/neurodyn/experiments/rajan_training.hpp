@@ -53,6 +53,7 @@
 #include "neurodyn/core/error.hpp"
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/time_grid.hpp"
+#include "neurodyn/experiments/synthetic_session.hpp"
 #include "neurodyn/experiments/trained_rnn.hpp"
 #include "neurodyn/inputs/frozen_ou.hpp"
 #include "neurodyn/io/npy.hpp"
@@ -569,6 +570,41 @@ inline TrainedTask load_trained_rnn(const std::filesystem::path& dir, index_t re
     } catch (const error& e) {
         throw file_error(targets_path.string(), "", e.what());
     }
+}
+
+/// How to get a trained network when no training folder is given: train one network on the
+/// correct-trial PSTHs of a synthetic ALM session.
+struct OnTheFlyTraining {
+    std::size_t neurons = 87;     ///< units of the synthetic session
+    std::uint64_t data_seed = 1;  ///< seed of the synthetic session
+    RajanOptions options;         ///< training options (realisation 0 is trained)
+};
+
+/// Realisation `realization` (−1: the best) of the training folder `dir`, or — when `dir` is
+/// empty — one network trained on the fly as `fly` says. `description` says which it was.
+/// \code
+/// std::string what;
+/// auto t = neurodyn::obtain_trained_task(dir, -1, {}, what);
+/// \endcode
+inline TrainedTask obtain_trained_task(const std::string& dir, index_t realization, const OnTheFlyTraining& fly,
+                                       std::string& description) {
+    if (!dir.empty()) {
+        auto t = load_trained_rnn(dir, realization);
+        description = "realisation " + std::to_string(t.realization) + " of " + dir;
+        return t;
+    }
+    require(realization < 0, "realization", realization, "needs a training folder");
+    SyntheticSessionOptions so;
+    so.units = fly.neurons;
+    so.seed = fly.data_seed;
+    std::fprintf(stderr, "no training folder: training one network on a synthetic ALM session (%zu units)\n",
+                 fly.neurons);
+    const auto targets = session_training_targets(synthetic_session(so));
+    RajanOptions o = fly.options;
+    o.realizations = 1;
+    const auto res = rajan_training(targets.rates, targets.epochs, o);
+    description = "a network trained on the fly (synthetic session, seed " + std::to_string(fly.data_seed) + ")";
+    return trained_task(res, targets.epochs, o, 0);
 }
 
 }  // namespace neurodyn
