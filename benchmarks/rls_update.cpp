@@ -7,8 +7,10 @@
 // One benchmark iteration is one training trial of K steps (K = 2000, 200 or 40 by N), timed
 // manually. Counters: per_step (time per step), bytes_per_second
 // (the bytes each implementation must move per step, see below), `speedup` (straightforward
-// time / neurodyn time, on neurodyn rows), `bound` (time / (bytes of the fused step at the
-// machine's bandwidth); 1 = as fast as memory allows), `allocs` (heap allocations per step).
+// time / neurodyn time, on neurodyn rows), `bound` (best-trial time per step / (bytes of
+// the fused step at the machine's bandwidth); 1 = as fast as memory allows), `allocs` (heap
+// allocations per step), `per_step_best` (fastest trial, per step) and `triad_GBps` (the
+// bandwidth `bound` uses).
 //
 // Bytes per step (s = sizeof(scalar)):
 //   neurodyn all:             P lower triangle read+write (N²·s) + J read+write (2N²·s) = 3N²·s
@@ -18,7 +20,13 @@
 //   straightforward readout:  P·r (N²s) + P rank-1 (2N²s) + J·r (N²s) = 4N²·s
 // The bandwidth is a STREAM triad a = b + s·c over 3 × 64 MiB arrays, counting 4 × 8 bytes
 // per element (two reads, one write and the write-allocate read), best of 1 and 2 threads,
-// measured at start-up and reported as stream_triad/threads:<t>.
+// measured at start-up (reported as stream_triad/threads:<t>; `rmw_pass/<N>/threads:<t>` is a
+// plain read-modify-write pass over the same 24·N² bytes as the double step, against the best
+// of a second triad measurement: the most a fused step could reach) and again right before each
+// force_step benchmark (`triad_GBps`), because on a shared VM host the bandwidth drifts from
+// one second to the next. Both sides of `bound` are best-of figures: the fastest triad
+// repetition against the fastest trial. The triad's 192 MiB far exceed the 32 MiB L3; the
+// steps' working sets do from N = 2048 on (48 MiB there).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -56,15 +64,15 @@ void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
-double g_bandwidth = 0;  // bytes/s, best STREAM triad
 std::map<std::string, double> g_straightforward_seconds;
 
-/// STREAM triad with `threads` threads; returns bytes/s (best of 5).
-double triad(int threads) {
+/// STREAM triad with `threads` threads; returns bytes/s (best of reps − 1: the first
+/// repetition starts the threads and faults the pages in, and is not counted).
+double triad(int threads, int reps = 21) {
     const std::size_t n = std::size_t(8) << 20;  // 8 Mi doubles = 64 MiB per array
     std::vector<double> a(n, 0.0), b(n, 1.0), c(n, 2.0);
     double best = 0;
-    for (int rep = 0; rep < 6; ++rep) {
+    for (int rep = 0; rep < reps; ++rep) {
         const auto t0 = std::chrono::steady_clock::now();
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(threads)
@@ -76,6 +84,46 @@ double triad(int threads) {
     }
     (void)threads;
     return best;
+}
+
+int g_threads_max = 1;
+
+/// Best triad bandwidth over 1 … g_threads_max threads, measured now.
+double best_bandwidth() {
+    double bw = 0;
+    for (int t = 1; t <= g_threads_max; ++t) bw = std::max(bw, triad(t, 9));
+    return bw;
+}
+
+/// The floor of a fused step: one read-modify-write pass y ← 0.999·y + 0.001 over the same
+/// number of bytes as the double step at N (1.5·N² doubles, 24·N² bytes read + written),
+/// `threads` threads, static split. Returns seconds (best of reps − 1).
+double rmw_pass(int threads, index_t n, int reps = 21) {
+    const std::size_t m = std::size_t(3 * n * n / 2);
+    std::vector<double> y(m, 1.0);
+    double best = 1e300;
+    for (int rep = 0; rep < reps; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+        for (std::size_t i = 0; i < m; ++i) y[i] = 0.999 * y[i] + 0.001;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        benchmark::DoNotOptimize(y.data());
+        if (rep > 0) best = std::min(best, s);
+    }
+    (void)threads;
+    return best;
+}
+
+void BM_rmw(benchmark::State& state, int threads, index_t n, double seconds, double triad_bytes_per_s) {
+    for (auto _ : state) benchmark::DoNotOptimize(seconds);
+    const double bytes = 24.0 * double(n) * double(n);
+    state.counters["threads"] = threads;
+    state.counters["per_pass"] = seconds;
+    state.counters["bandwidth_GBps"] = bytes / seconds / 1e9;
+    state.counters["vs_triad"] = bytes / seconds / triad_bytes_per_s;  // fraction of best triad
+    state.counters["bound"] = seconds / (bytes / triad_bytes_per_s);   // as force_step's bound
 }
 
 void BM_triad(benchmark::State& state, int threads, double bytes_per_s) {
@@ -119,7 +167,8 @@ std::string key(const char* scalar, const char* policy, index_t n) {
 }
 
 template <class T, bool Readout>
-void finish(benchmark::State& state, bool fused, index_t n, long allocs, index_t steps, double total) {
+void finish(benchmark::State& state, bool fused, index_t n, long allocs, index_t steps, double best,
+            double bandwidth) {
     const double s = double(sizeof(T)), N2 = double(n) * double(n);
     const double fused_bytes = (Readout ? 2.0 : 3.0) * N2 * s;
     const double bytes = fused ? fused_bytes : (Readout ? 4.0 : 7.0) * N2 * s;
@@ -129,19 +178,21 @@ void finish(benchmark::State& state, bool fused, index_t n, long allocs, index_t
                                                                        benchmark::Counter::kInvert);
     state.counters["allocs"] = benchmark::Counter(double(allocs) / double(steps));
     state.counters["N"] = double(n);
-    if (g_bandwidth > 0 && state.iterations() > 0)
-        state.counters["bound"] = (total / double(state.iterations())) / (fused_bytes / g_bandwidth);
+    state.counters["per_step_best"] = best;
+    state.counters["triad_GBps"] = bandwidth / 1e9;
+    if (bandwidth > 0 && state.iterations() > 0) state.counters["bound"] = best / (fused_bytes / bandwidth);
 }
 
 /// The library: a training trial of K steps per outer loop, timed per step.
 template <class T, bool Readout>
 void BM_neurodyn(benchmark::State& state, index_t n) {
+    const double bandwidth = best_bandwidth();
     Problem<T> p(n);
     ForceOptions opt;
     opt.progress = Progress::off;
     long allocs = 0;
     index_t steps = 0;
-    double total = 0;
+    double total = 0, best = 1e300;
     auto timed = [&](auto& trainer) {
         trainer.train_trial(0);
         for (auto _ : state) {
@@ -152,8 +203,10 @@ void BM_neurodyn(benchmark::State& state, index_t n) {
             allocs += g_allocs.load() - a0;
             steps += p.K;
             total += sec / double(p.K);
+            best = std::min(best, sec / double(p.K));
             state.SetIterationTime(sec);
         }
+        if constexpr (!Readout) state.counters["threads"] = trainer.rls().fused_tuner().threads_in_use();
     };
     if constexpr (Readout) {
         learn::Readout<T> ro{Matrix<T>::Zero(1, n), p.feedback};
@@ -164,7 +217,7 @@ void BM_neurodyn(benchmark::State& state, index_t n) {
         ForceTrainer<AllSynapses, T> trainer(p.net, p.R, p.h, opt);
         timed(trainer);
     }
-    finish<T, Readout>(state, true, n, allocs, steps, total);
+    finish<T, Readout>(state, true, n, allocs, steps, best, bandwidth);
     const auto it = g_straightforward_seconds.find(key(scalar_name<T>(), Readout ? "readout" : "all", n));
     if (it != g_straightforward_seconds.end() && state.iterations() > 0)
         state.counters["speedup"] = it->second / (total / double(state.iterations()));
@@ -173,6 +226,7 @@ void BM_neurodyn(benchmark::State& state, index_t n) {
 /// The straightforward Eigen step, as written from the equations.
 template <class T, bool Readout>
 void BM_straightforward(benchmark::State& state, index_t n) {
+    const double bandwidth = best_bandwidth();
     Problem<T> p(n);
     Matrix<T> J = p.net.weights();
     Matrix<T> P = Matrix<T>::Identity(n, n);  // α = 1
@@ -181,7 +235,7 @@ void BM_straightforward(benchmark::State& state, index_t n) {
     const T a = T(0.1);
     long allocs = 0;
     index_t steps = 0;
-    double total = 0;
+    double total = 0, best = 1e300;
     auto trial = [&] {
         for (index_t i = 0; i < n; ++i) x[i] = std::log(p.R(0, std::size_t(i), 0) / (1 - p.R(0, std::size_t(i), 0)));
         for (index_t t = 0; t < p.K; ++t) {
@@ -216,9 +270,10 @@ void BM_straightforward(benchmark::State& state, index_t n) {
         allocs += g_allocs.load() - a0;
         steps += p.K;
         total += sec / double(p.K);
+        best = std::min(best, sec / double(p.K));
         state.SetIterationTime(sec);
     }
-    finish<T, Readout>(state, false, n, allocs, steps, total);
+    finish<T, Readout>(state, false, n, allocs, steps, best, bandwidth);
     if (state.iterations() > 0)
         g_straightforward_seconds[key(scalar_name<T>(), Readout ? "readout" : "all", n)] =
             total / double(state.iterations());
@@ -244,17 +299,24 @@ void register_pair(index_t n) {
 
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
-    int threads_max = 1;
 #ifdef _OPENMP
-    threads_max = std::min(2, omp_get_max_threads());
+    g_threads_max = std::min(2, omp_get_max_threads());
 #endif
-    for (int t = 1; t <= threads_max; ++t) {
+    for (int t = 1; t <= g_threads_max; ++t) {
         const double bw = triad(t);
-        g_bandwidth = std::max(g_bandwidth, bw);
         benchmark::RegisterBenchmark(("stream_triad/threads:" + std::to_string(t)).c_str(),
                                      [t, bw](benchmark::State& s) { BM_triad(s, t, bw); })
             ->Iterations(1);
     }
+    double triad_best = 0;
+    for (int t = 1; t <= g_threads_max; ++t) triad_best = std::max(triad_best, triad(t));
+    for (int t = 1; t <= g_threads_max; ++t)
+        for (index_t n : {2048, 4096}) {
+            const double sec = rmw_pass(t, n);
+            benchmark::RegisterBenchmark(("rmw_pass/" + std::to_string(n) + "/threads:" + std::to_string(t)).c_str(),
+                                         [t, n, sec, triad_best](benchmark::State& s) { BM_rmw(s, t, n, sec, triad_best); })
+                ->Iterations(1);
+        }
     for (index_t n : {87, 256, 512, 1024, 2048, 4096}) {
         register_pair<double, false>(n);
         register_pair<float, false>(n);

@@ -183,6 +183,111 @@ TEST_CASE("RLS passes give bitwise the same numbers on 1 and 2 threads") {
 #endif
 }
 
+TEST_CASE("update_weights_and_gain: bitwise the two separate calls, on 1 and 2 threads") {
+    const index_t n = 600;  // multi-piece passes; 600 = 8 pieces with ragged 4-column blocks
+    const Matrix<double> X = samples<double>(n, 5, 21);
+    for (double lambda : {1.0, 0.97}) {
+        CAPTURE(lambda);
+        // fused: one parallel region; otherwise rank1_update_and_multiply + update_and_gain.
+        auto run = [&](bool fused, int threads) {
+#ifdef _OPENMP
+            omp_set_num_threads(threads);
+#else
+            (void)threads;
+#endif
+            RlsUpdater<double> rls(n, 0.7, lambda);
+            Matrix<double> J = Matrix<double>::Constant(n, n, 0.01);
+            Vector<double> z(n), e = Vector<double>::LinSpaced(n, -1, 1);
+            Rank1Workspace<double> ws;
+            rls.gain(X.col(0));
+            for (index_t t = 0; t + 1 < X.cols(); ++t) {
+                const Vector<double> next = X.col(t + 1);
+                if (fused) {
+                    rls.update_weights_and_gain(J, -rls.c(), e, next, z, ws);
+                } else {
+                    rank1_update_and_multiply(J, -rls.c(), e, rls.k(), next, z, ws);
+                    rls.update_and_gain(next);
+                }
+            }
+            return std::tuple{Matrix<double>(rls.P()), J, z, Vector<double>(rls.k()), double(rls.c())};
+        };
+#ifdef _OPENMP
+        const int before = omp_get_max_threads();
+#endif
+        const auto ref = run(false, 1);
+        for (int threads : {1, 2}) {
+            CAPTURE(threads);
+            const auto got = run(true, threads);
+            CHECK(std::get<0>(got) == std::get<0>(ref));
+            CHECK(std::get<1>(got) == std::get<1>(ref));
+            CHECK(std::get<2>(got) == std::get<2>(ref));
+            CHECK(std::get<3>(got) == std::get<3>(ref));
+            CHECK(std::get<4>(got) == std::get<4>(ref));
+        }
+#ifdef _OPENMP
+        omp_set_num_threads(before);
+#endif
+        // And the numbers are the algebra's: z = J_new r_last, k = P_new r_last, with
+        // P = (λ⁴ αI + Σ λ^(4−t) r rᵀ)⁻¹ and J_new = J₀ − Σ_t c_t e k_tᵀ.
+        Matrix<double> A = Matrix<double>::Identity(n, n) * 0.7;
+        for (index_t t = 0; t + 1 < X.cols(); ++t) A = lambda * A + X.col(t) * X.col(t).transpose();
+        const Matrix<double> P = A.inverse();
+        CHECK(rel(std::get<0>(ref), P) < 1e-8);
+        const Vector<double> r_last = X.col(X.cols() - 1);
+        CHECK((std::get<2>(ref) - std::get<1>(ref) * r_last).norm() / std::get<2>(ref).norm() < 1e-12);
+        const Vector<double> k_direct = std::get<0>(ref) * r_last;
+        CHECK((std::get<3>(ref) - k_direct).norm() / k_direct.norm() < 1e-12);
+    }
+    RlsUpdater<double> rls(n, 1.0);
+    Matrix<double> J(n, n - 1);
+    Vector<double> z(n), e(n), r(n);
+    Rank1Workspace<double> ws;
+    CHECK_THROWS_AS(rls.update_weights_and_gain(J, 1.0, e, r, z, ws), invalid_parameter);  // no gain yet
+    rls.gain(Vector<double>::Ones(n));
+    CHECK_THROWS_WITH_AS(rls.update_weights_and_gain(J, 1.0, e, r, z, ws), doctest::Contains("W columns"),
+                         invalid_parameter);
+}
+
+TEST_CASE("ThreadTuner: follows the faster option and cannot stay on the slower one") {
+    // Synthetic timings: `one` seconds with 1 thread, `all` with 2 (4 allowed calls per burst).
+    ThreadTuner tuner;
+    long calls_on_slow = 0;
+    bool only_1_or_2 = true;
+    auto drive = [&](double one, double all, long calls) {
+        calls_on_slow = 0;
+        for (long i = 0; i < calls; ++i) {
+            const int t = tuner.choose(2);
+            only_1_or_2 = only_1_or_2 && (t == 1 || t == 2);
+            if ((t == 1) != (one < all)) ++calls_on_slow;
+            tuner.record(t, t == 1 ? one : all);
+        }
+    };
+    CHECK(tuner.choose(1) == 1);  // one thread allowed: nothing to choose
+    // Two threads three times as fast: after the start-up comparison (1 discarded warm-up call
+    // + 1 timed call, which is > 2× slower and ends the comparison) it stays on 2 and re-tries 1
+    // thread for one call after 32, 64, 128, 256, 512 calls: at most 2 + 5 slow calls in 1000.
+    drive(3.0, 1.0, 1000);
+    CHECK(tuner.threads_in_use() == 2);
+    CHECK(calls_on_slow >= 2);  // it did measure one thread
+    CHECK(calls_on_slow <= 2 + 5);
+    // The second thread becomes useless (another process on the other core): 1 thread wins
+    // at the next re-try, at most 512 + 3 calls later.
+    drive(1.0, 30.0, 520);
+    CHECK(tuner.threads_in_use() == 1);
+    // Two threads are fast again, after a long bad period: the old slow timings are dropped,
+    // so the tuner goes back to 2 threads within the longest interval.
+    drive(2.0, 1.0, 520);
+    CHECK(tuner.threads_in_use() == 2);
+    // A single preempted call on the better option does not flip the choice (fastest of the
+    // recent timings, not the last one).
+    for (int i = 0; i < 40; ++i) {
+        const int t = tuner.choose(2);
+        tuner.record(t, t == 1 ? 2.0 : (i == 20 ? 100.0 : 1.0));
+    }
+    CHECK(tuner.threads_in_use() == 2);
+    CHECK(only_1_or_2);
+}
+
 TEST_CASE("RlsUpdater and policies reject bad parameters") {
     CHECK_THROWS_AS(RlsUpdater<double>(10, 0.0), neurodyn::error);
     CHECK_THROWS_WITH_AS(RlsUpdater<double>(10, -1.0), doctest::Contains("'alpha'"), invalid_parameter);

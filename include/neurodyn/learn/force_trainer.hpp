@@ -506,6 +506,9 @@ private:
                     z_.noalias() = J * r_;
                     if (next) rls_.update_and_gain(r_);
                     else rls_.update();
+                } else if (plastic_.all_presynaptic && next) {
+                    // Both weight passes in one parallel region (bitwise the same numbers).
+                    rls_.update_weights_and_gain(J, T(-cc), e_, r_, z_, work_);
                 } else {
                     const Vector<T>* kf = &rls_.k();
                     if (!plastic_.all_presynaptic) {
