@@ -369,18 +369,7 @@ inline ContinuousAttractorTaskResult run_continuous_attractor_task(const Continu
         }
         const std::size_t gi = (p * 2 + y) * 2 + (t.correct ? 0 : 1);
         ++group_n[gi];
-        if (n_rec > 0) {
-            double* m = moments[gi].data();
-            const double* r = s.traj.data();
-            for (long j = 0; j < n_rec; ++j) {
-                const double a = r[2 * j], b = r[2 * j + 1];
-                m[5 * j] += a;
-                m[5 * j + 1] += b;
-                m[5 * j + 2] += a * a;
-                m[5 * j + 3] += b * b;
-                m[5 * j + 4] += a * b;
-            }
-        }
+        accumulate_moments(moments[gi], s.traj.data(), n_rec);
         if (opt.keep_trials) res.trials.push_back(t);
     };
 

@@ -322,6 +322,20 @@ struct Inagaki2019Projection {
     std::vector<double> mean, sd;
 };
 
+/// Add one trial's recorded (r₁, r₂) pairs (2 numbers per record) to the per-record sums of
+/// (r₁, r₂, r₁², r₂², r₁r₂) that summarise_projections reads.
+inline void accumulate_moments(std::vector<double>& sums, const double* r, long n_rec) {
+    double* m = sums.data();
+    for (long j = 0; j < n_rec; ++j) {
+        const double a = r[2 * j], b = r[2 * j + 1];
+        m[5 * j] += a;
+        m[5 * j + 1] += b;
+        m[5 * j + 2] += a * a;
+        m[5 * j + 3] += b * b;
+        m[5 * j + 4] += a * b;
+    }
+}
+
 /// Mean ± sd over time of the normalised CD projection of each trial group, from per-record
 /// sums over the group's trials of (r₁, r₂, r₁², r₂², r₁r₂) (5 numbers per record):
 /// mean = CD·E[r], var = CDᵀ Cov(r) CD, then the affine normalisation (x − offset)/scale.
@@ -511,18 +525,7 @@ inline Inagaki2019TaskResult run_inagaki2019_task(const Inagaki2019Preset& prese
             }
             const std::size_t gi = (p * 2 + y) * 2 + (t.correct ? 0 : 1);
             ++group_n[gi];
-            if (n_rec > 0) {
-                double* m = moments[gi].data();
-                const double* r = s.traj[std::size_t(b)].data();
-                for (long j = 0; j < n_rec; ++j) {
-                    const double a = r[2 * j], c = r[2 * j + 1];
-                    m[5 * j] += a;
-                    m[5 * j + 1] += c;
-                    m[5 * j + 2] += a * a;
-                    m[5 * j + 3] += c * c;
-                    m[5 * j + 4] += a * c;
-                }
-            }
+            accumulate_moments(moments[gi], s.traj[std::size_t(b)].data(), n_rec);
             if (opt.keep_trials) res.trials.push_back(t);
         }
     };
