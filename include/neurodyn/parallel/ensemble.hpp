@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "neurodyn/core/error.hpp"
+#include "neurodyn/core/resources.hpp"
 #include "neurodyn/core/rng.hpp"
 
 #ifdef _OPENMP
@@ -38,7 +39,9 @@ inline Rng trial_rng(std::uint64_t seed, long trial, std::uint64_t purpose) {
 }
 
 /// Number of threads an ensemble would use for `threads` (0 = the OpenMP default; 1 without OpenMP).
+/// Throws invalid_parameter for a negative or absurd count (see require_thread_count).
 inline int ensemble_threads(int threads = 0) {
+    require_thread_count("threads", threads);
 #ifdef _OPENMP
     return threads > 0 ? threads : omp_get_max_threads();
 #else
@@ -62,7 +65,6 @@ void for_each_trial(long n_trials, std::size_t batch, Simulate&& simulate, Reduc
                     const EnsembleOptions& options = {}) {
     require(n_trials >= 0, "n_trials", n_trials, "must be >= 0");
     require(batch >= 1, "batch", batch, "must be >= 1");
-    require(options.threads >= 0, "threads", options.threads, "must be >= 0 (0 = OpenMP default)");
     const int threads = ensemble_threads(options.threads);
     std::vector<std::exception_ptr> errors(batch);
     for (long first = 0; first < n_trials; first += long(batch)) {
