@@ -38,7 +38,8 @@ namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
+std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -146,7 +146,7 @@ template <class Result>
 void figures(const fs::path& out, const std::string& preset, const Run<Result>& run, double sample_ms,
              double delay_ms, double delay_end_ms) {
     const auto& r = run.res;
-    const std::string csv = (out / ("cd_projection_" + run.pv_type + ".csv")).string();
+    const std::string csv = gnuplot_quote("cd_projection_" + run.pv_type + ".csv");
     const std::string epochs = epoch_lines((sample_ms - delay_end_ms) / 1000, (delay_ms - delay_end_ms) / 1000);
     const std::string title = preset + ", " + run.pv_type + " photoinhibition";
     const std::size_t n_pv = r.pv_levels.size();
@@ -160,7 +160,7 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
           << "set xlabel 'time to go cue (s)'\nset ylabel 'projection to CD (normalised)'\n"
           << "set xrange [-4.6:1.6]\nset yrange [-0.6:1.6]\nset key top left\n" << epochs
           << "set style fill transparent solid 0.25 noborder\n"
-          << "plot '" << csv << "' every ::1 using 1:($" << column(p0, true, true, false) << "-$"
+          << "plot " << csv << " every ::1 using 1:($" << column(p0, true, true, false) << "-$"
           << column(p0, true, true, true) << "):($" << column(p0, true, true, false) << "+$"
           << column(p0, true, true, true) << ") with filledcurves lc rgb '#3060ff' notitle, "
           << "'' every ::1 using 1:($" << column(p0, false, true, false) << "-$" << column(p0, false, true, true)
@@ -190,7 +190,7 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
                   left.empty() ? 0.0 : double(hl.counts[b]) / double(left.size()));
         const fs::path path = out / (name + "_" + run.pv_type + ".csv");
         w.save(path);
-        return std::make_tuple(path.string(), right.size(), left.size());
+        return std::make_tuple(gnuplot_quote(path.filename().string()), right.size(), left.size());
     };
     {  // 2. endpoint distributions: unperturbed correct, perturbed correct, perturbed error
         Gnuplot g(out / ("endpoints_" + run.pv_type + ".png"), 1300, 420);
@@ -205,7 +205,7 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
         for (int k = 0; k < 3; ++k) {
             auto [path, nr, nl] = hist_csv(files[k], pert[k], corr[k]);
             g << "set title '" << names[k] << "'\n"
-              << "plot '" << path << "' every ::1 using 1:2 with histeps lw 2 lc rgb '#0030d0' title 'right (n = " << nr
+              << "plot " << path << " every ::1 using 1:2 with histeps lw 2 lc rgb '#0030d0' title 'right (n = " << nr
               << ")', '' every ::1 using 1:3 with histeps lw 2 lc rgb '#d00000' title 'left (n = " << nl << ")'\n";
         }
         g << "unset multiplot\n";
@@ -221,7 +221,7 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
           << " trials (mean; dashed: unperturbed correct)'\n"
           << "set xlabel 'time to go cue (s)'\nset ylabel 'projection to CD (normalised)'\n"
           << "set xrange [-4.6:1.6]\nset yrange [-0.6:1.6]\nset key outside right\n" << epochs;
-        g << "plot '" << csv << "' every ::1 using 1:" << column(p0, true, true, false)
+        g << "plot " << csv << " every ::1 using 1:" << column(p0, true, true, false)
           << " with lines dt 2 lw 2 lc rgb '#0030d0' title 'unperturbed R', '' every ::1 using 1:"
           << column(p0, false, true, false) << " with lines dt 2 lw 2 lc rgb '#d00000' title 'unperturbed L'";
         for (std::size_t p = 0; p < n_pv; ++p) {

@@ -35,7 +35,8 @@ namespace fs = std::filesystem;
 using namespace neurodyn;
 
 namespace {
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
+std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
 
 std::string num(double v, int precision = 4) {
     std::ostringstream os;

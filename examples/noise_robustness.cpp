@@ -39,7 +39,8 @@ namespace fs = std::filesystem;
 using namespace neurodyn;
 
 namespace {
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
+std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
 
 std::string num(double v) {
     std::ostringstream os;
