@@ -90,6 +90,63 @@ TEST_CASE("npy: malformed files throw file_error naming the file") {
     CHECK_THROWS_WITH_AS(load_npy<double>(d / "int.npy"), doctest::Contains("dtype"), file_error);
 }
 
+namespace {
+/// A .npy file with a hand-written version-1 header and `data_bytes` zero bytes of data.
+fs::path hand_written_npy(const fs::path& d, const std::string& name, const std::string& dict, std::size_t data_bytes) {
+    std::string header = dict;
+    header.append(64 - (10 + header.size() + 1) % 64, ' ');
+    header += '\n';
+    std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+    bytes += char(header.size() & 0xff);
+    bytes += char(header.size() >> 8);
+    bytes += header;
+    bytes.append(data_bytes, '\0');
+    std::ofstream(d / name, std::ios::binary) << bytes;
+    return d / name;
+}
+}  // namespace
+
+TEST_CASE("npy: a header declaring more data than the file holds is refused before allocating") {
+    const auto d = tmpdir("npy_shape");
+    // (2, 2^62, 4) float64: 2^68 bytes, more than 64 bits can count (xtensor threw length_error).
+    const auto huge = hand_written_npy(d, "huge.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4611686018427387904, 4), }", 64);
+    try {
+        (void)load_npy<double>(huge, 3);
+        FAIL("no error for a header declaring 2^68 bytes");
+    } catch (const file_error& e) {
+        CHECK(e.field() == "shape");
+        const std::string w = e.what();
+        CHECK(w.find("(2, 4611686018427387904, 4)") != std::string::npos);
+        CHECK(w.find("more than 2^64") != std::string::npos);
+        CHECK(w.find("only 64 bytes after its header") != std::string::npos);
+    }
+    // (1000, 1000) float32 fits in 64 bits (4e6 bytes) but not in a 64-byte file.
+    const auto big = hand_written_npy(d, "big.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", 64);
+    CHECK_THROWS_WITH_AS(load_npy<float>(big), doctest::Contains("(4000000 bytes of data), but the file has only 64"),
+                         file_error);
+    // Exactly the declared bytes: loads (a hand-written header is read the way numpy writes it).
+    const auto ok = hand_written_npy(d, "ok.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 4), }", 64);
+    const auto a = load_npy<double>(ok, 2);
+    CHECK(a.shape()[0] == 4);
+    CHECK(a.shape()[1] == 4);
+    CHECK(a(3, 3) == 0.0);
+    // Empty arrays are fine; negative or non-numeric dimensions are not.
+    CHECK(load_npy<double>(hand_written_npy(d, "empty.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }", 0)).size() == 0);
+    CHECK_THROWS_WITH_AS(load_npy<double>(hand_written_npy(d, "neg.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 3), }", 64)),
+                         doctest::Contains("'-1'"), file_error);
+    CHECK_THROWS_WITH_AS(load_npy<double>(hand_written_npy(d, "text.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, x), }", 64)),
+                         doctest::Contains("field 'shape'"), file_error);
+    CHECK_THROWS_WITH_AS(load_npy<double>(hand_written_npy(d, "order.npy", "{'descr': '<f8', 'fortran_order': Maybe, 'shape': (2,), }", 64)),
+                         doctest::Contains("fortran_order"), file_error);
+    // A header length pointing past the end of the file.
+    std::string cut("\x93NUMPY\x01\x00", 8);
+    cut += char(0xff);
+    cut += char(0x7f);
+    cut += "{'descr'";
+    std::ofstream(d / "cut_header.npy", std::ios::binary) << cut;
+    CHECK_THROWS_WITH_AS(load_npy<double>(d / "cut_header.npy"), doctest::Contains("32767 header bytes"), file_error);
+}
+
 TEST_CASE("CsvWriter: header, rows, quoting, column count") {
     const auto d = tmpdir("csv");
     CsvWriter csv({"name", "x", "y"});
