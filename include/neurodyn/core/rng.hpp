@@ -8,6 +8,9 @@
 /// SplitMix64 hashing. Normal deviates use the Marsaglia polar method implemented here,
 /// not `std::normal_distribution`, whose output differs between standard libraries;
 /// `normal_fast()` is a faster ziggurat generator for hot noise loops (its own sequence).
+/// Every multiply-add in the generators is an explicit `std::fma`, so the same key gives the
+/// same bits in every build, with or without `-march=native` (sqrt is correctly rounded;
+/// log and exp come from the C library, so two machines agree when their libm does).
 ///
 /// \code
 /// neurodyn::Rng noise(seed, trial);          // the noise stream of one trial
@@ -142,7 +145,10 @@ public:
         do {
             u = 2.0 * uniform() - 1.0;
             v = 2.0 * uniform() - 1.0;
-            s = u * u + v * v;
+            // Explicit fma: the compiler may not choose whether to fuse u·u + v·v (it does with
+            // -march=native, not without), which would change the accept/reject decision and
+            // with it every later draw. std::fma rounds the same in every build.
+            s = std::fma(u, u, v * v);
         } while (s >= 1.0 || s == 0.0);
         const double f = std::sqrt(-2.0 * std::log(s) / s);
         st_.spare = v * f;
@@ -152,7 +158,7 @@ public:
 
     /// Normal deviate with the given mean and standard deviation.
     template <Real T = double>
-    T normal(T mean, T sd) noexcept { return mean + sd * normal<T>(); }
+    T normal(T mean, T sd) noexcept { return std::fma(sd, normal<T>(), mean); }
 
     /// Standard normal deviate by the ziggurat method (Marsaglia & Tsang 2000, in Doornik's
     /// 2005 128-layer form): one 64-bit draw and no transcendental function in ~98.8 % of
@@ -231,9 +237,10 @@ private:
         for (;;) {
             if (i == 0) return tail(z::r, u < 0);
             const double x = u * z::x[i];
-            const double f0 = std::exp(-0.5 * (z::x[i] * z::x[i] - x * x));
-            const double f1 = std::exp(-0.5 * (z::x[i + 1] * z::x[i + 1] - x * x));
-            if (f1 + uniform() * (f0 - f1) < 1.0) return x;
+            // Multiply-adds written as std::fma so that every build rounds them alike.
+            const double f0 = std::exp(-0.5 * std::fma(z::x[i], z::x[i], -(x * x)));
+            const double f1 = std::exp(-0.5 * std::fma(z::x[i + 1], z::x[i + 1], -(x * x)));
+            if (std::fma(uniform(), f0 - f1, f1) < 1.0) return x;
             const std::uint64_t bits = (*this)();
             i = unsigned(bits & 0x7F);
             u = 2.0 * (double(bits >> 11) * 0x1.0p-53) - 1.0;

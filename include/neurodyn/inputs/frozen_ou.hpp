@@ -64,7 +64,9 @@ struct FrozenOu {
             for (auto i = s.first; i < s.last; ++i) shared[std::size_t(i)] = 1;
         }
         const double a = std::exp(-grid.dt() / tau_wn);
-        const double b = h0 * std::sqrt((1.0 - a * a) / (2.0 * tau_wn));
+        // Every multiply-add below is an explicit std::fma: the same bits in every build (with
+        // or without -march=native), so a training folder regenerates its inputs exactly.
+        const double b = h0 * std::sqrt(std::fma(-a, a, 1.0) / (2.0 * tau_wn));
         const auto K = std::size_t(grid.size()), N = std::size_t(neurons), C = std::size_t(conditions);
         // The shared path, all steps.
         std::vector<double> S(N * K);
@@ -75,7 +77,7 @@ struct FrozenOu {
             for (std::size_t k = 0; k < K; ++k)
                 for (std::size_t i = 0; i < N; ++i) {
                     S[i * K + k] = h[i];
-                    h[i] = a * h[i] + b * rng.normal();
+                    h[i] = std::fma(a, h[i], b * rng.normal());
                 }
         }
         xt::xtensor<T, 3> out = xt::xtensor<T, 3>::from_shape({C, N, K});
@@ -91,7 +93,7 @@ struct FrozenOu {
                     }
                     if (enter) h[i] = S[i * K + k];
                     out(c, i, k) = T(h[i]);
-                    h[i] = a * h[i] + b * rng.normal();
+                    h[i] = std::fma(a, h[i], b * rng.normal());
                 }
             }
         }
