@@ -450,6 +450,135 @@ TEST_CASE("ForceTrainer: a stopped run resumed from its checkpoint ends with bit
     CHECK_THROWS_WITH_AS(single.resume(opt.checkpoint), doctest::Contains("format"), file_error);
 }
 
+TEST_CASE("ForceTrainer: a checkpoint of a different run is refused, naming the first parameter that differs") {
+    ShortTask task(3, 30);
+    auto net = random_net<double>(30, 4);
+    const auto R = task.rates<double>();
+    const auto h = task.inputs<double>(3);
+    const auto dir = tmp_dir("refuse");
+    ForceOptions opt;
+    opt.max_iterations = 2;
+    opt.pvar_threshold = 1.0;
+    opt.progress = Progress::off;
+    opt.checkpoint = dir / "run.ckpt";
+    opt.run_parameters = {{"g", "1.2"}, {"realization", "0"}};
+    ForceTrainer first(net, R, h, opt);
+    first.train();
+    REQUIRE(fs::exists(opt.checkpoint));
+
+    // Resume `o` on `n`, `inputs`; expect file_error with field `field` and the two values.
+    auto refused = [&](const ForceOptions& o, const std::string& field, const std::string& text,
+                       const RateNetwork<Logistic<double>, double>& n, const xt::xtensor<double, 3>& inputs) {
+        ForceTrainer t(n, R, inputs, o);
+        try {
+            t.resume(opt.checkpoint);
+            FAIL("resumed a run with another " << field);
+        } catch (const file_error& e) {
+            CHECK(e.field() == field);
+            CHECK(std::string(e.what()).find(text) != std::string::npos);
+        }
+        CHECK(t.iteration() == 0);  // nothing restored
+        CHECK(t.network().weights() == n.weights());
+    };
+    ForceOptions o = opt;
+    o.seed = 7;
+    refused(o, "seed", "checkpoint was written with seed = 0, this run has seed = 7", net, h);
+    o = opt;
+    o.alpha = 2.5;
+    refused(o, "alpha", "checkpoint was written with alpha = 1, this run has alpha = 2.5", net, h);
+    o = opt;
+    o.run_parameters[0].second = "1.5";
+    refused(o, "g", "checkpoint was written with g = 1.2, this run has g = 1.5", net, h);
+    o = opt;
+    o.run_parameters.push_back({"variant", "suppressed"});
+    refused(o, "variant", "does not record variant", net, h);
+    o = opt;
+    o.run_parameters.pop_back();
+    refused(o, "realization", "this run does not set realization", net, h);
+    o = opt;
+    o.initial_state_noise = 0.1;
+    refused(o, "initial_state_noise", "initial_state_noise = 0.1", net, h);
+    o = opt;
+    o.condition_names = {"R", "L"};
+    refused(o, "condition_names", "\"right\", \"left\"", net, h);
+    // The trainer's own ingredients: another initial network or other inputs.
+    refused(opt, "initial_weights_hash", "initial_weights_hash", random_net<double>(30, 5), h);
+    refused(opt, "inputs_hash", "inputs_hash", net, task.inputs<double>(4));
+    // Another network time constant is named before the weights.
+    refused(opt, "tau", "tau = 10, this run has tau = 12",
+            RateNetwork<Logistic<double>, double>(net.weights(), 12.0), h);
+    // A cap below the iterations already done: a fresh run would stop earlier, elsewhere.
+    o = opt;
+    o.max_iterations = 1;
+    refused(o, "max_iterations", "after 2 iterations, this run has max_iterations = 1", net, h);
+    // Other policies record their parameters.
+    {
+        ForceOptions po = opt;
+        po.checkpoint = dir / "pin.ckpt";
+        ForceTrainer<PresynapticFraction>(net, R, h, po, {0.5}).train();
+        ForceTrainer<PresynapticFraction> other(net, R, h, po, {0.6});
+        CHECK_THROWS_WITH_AS(other.resume(po.checkpoint), doctest::Contains("PresynapticFraction.p = 0.5, this run has PresynapticFraction.p = 0.6"), file_error);
+        ForceTrainer<AllSynapses> all(net, R, h, po);
+        CHECK_THROWS_WITH_AS(all.resume(po.checkpoint), doctest::Contains("policy = PresynapticFraction"), file_error);
+    }
+
+    // The same run resumes; an equal or larger cap is allowed (same states up to the old cap).
+    ForceTrainer same(net, R, h, opt);
+    same.resume(opt.checkpoint);
+    CHECK(same.iteration() == 2);
+    CHECK(same.train().iterations == 2);  // already at the cap: nothing more to do
+    CHECK(same.network().weights() == first.network().weights());
+
+    // A checkpoint of the earlier format, which recorded no parameters, is refused clearly.
+    Checkpoint old;
+    old.put_scalars<std::uint64_t>("format", {8, 0});
+    old.put_scalars<std::uint64_t>("iteration", {2, 0});
+    old.save(dir / "old.ckpt");
+    ForceTrainer fresh(net, R, h, opt);
+    CHECK_THROWS_WITH_AS(fresh.resume(dir / "old.ckpt"), doctest::Contains("older neurodyn"), file_error);
+}
+
+TEST_CASE("ForceTrainer: constant or all-zero targets are refused before training (pVar undefined)") {
+    ShortTask task(6, 20);
+    auto net = random_net<double>(20, 6);
+    const auto h = task.inputs<double>(6);
+    ForceOptions opt;
+    opt.progress = Progress::off;
+    // All-zero rates of the left trials normalise to the clipping floor ε: a constant target,
+    // which used to "train" with pVar ≈ −1.6e28.
+    auto hz = task.t.rates;
+    xt::view(hz, 1, xt::all(), xt::all()) = 0.0;
+    for (std::size_t i = 0; i < hz.shape()[1]; ++i) hz(0, i, 0) = 0.0;  // so that min = 0 for every neuron
+    const auto R = normalise_jointly(hz);
+    REQUIRE(R(1, 4, 17) == doctest::Approx(default_rate_epsilon));
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, R, h, opt), doctest::Contains("condition 'left': constant"),
+                         invalid_parameter);
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, R, h, opt), doctest::Contains("pVar"), invalid_parameter);
+    // Varying only by a rounding error of the mean is as undefined.
+    auto almost = R;
+    almost(1, 2, 3) = std::nextafter(almost(1, 2, 3), 1.0);
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, almost, h, opt), doctest::Contains("condition 'left': variance"),
+                         invalid_parameter);
+    // Readout targets: an all-zero output signal.
+    Readout<double> ro{Matrix<double>::Zero(1, 20), Matrix<double>::Ones(20, 1)};
+    xt::xtensor<double, 3> zero = xt::zeros<double>({std::size_t(2), std::size_t(1), h.shape()[2]});
+    xt::view(zero, 0, 0, xt::all()) = 1.0;
+    zero(0, 0, 5) = 0.5;  // condition 0 varies, condition 1 is all zero
+    CHECK_THROWS_WITH_AS((ForceTrainer<Readout<double>>(net, zero, h, opt, ro)),
+                         doctest::Contains("condition 'left': constant (every value 0)"), invalid_parameter);
+    // An infinite target.
+    auto inf = normalise_jointly(task.t.rates);
+    inf(0, 1, 2) = INFINITY;
+    CHECK_THROWS_WITH_AS(ForceTrainer(net, inf, h, opt), doctest::Contains("NaN or Inf"), invalid_parameter);
+    // A real target passes.
+    CHECK_NOTHROW(ForceTrainer(net, normalise_jointly(task.t.rates), h, opt));
+    // The helper on its own: the threshold is relative to the scale of the target.
+    Matrix<double> small = Matrix<double>::Random(20, 100) * 1e-12;
+    CHECK_NOTHROW(require_pvar_defined(small, "targets", "condition 'x'"));
+    Matrix<double> flat = Matrix<double>::Constant(20, 100, 0.3);
+    CHECK_THROWS_AS(require_pvar_defined(flat, "targets", "condition 'x'"), invalid_parameter);
+}
+
 TEST_CASE("ForceTrainer: a diverging run names the step and condition and keeps the last checkpoint") {
     ShortTask task(5, 30);
     auto net = random_net<double>(30, 5);
@@ -547,11 +676,31 @@ TEST_CASE("Checkpoint: round trip bit for bit - truncated, corrupted and foreign
     flipped[40] = char(flipped[40] ^ 0x10);
     CHECK_THROWS_WITH_AS(Checkpoint::load(write("f.ckpt", flipped)), doctest::Contains("checksum"), file_error);
     std::string newer = bytes;
-    newer[8] = 2;
+    newer[8] = 3;
     CHECK_THROWS_WITH_AS(Checkpoint::load(write("v.ckpt", newer)), doctest::Contains("version"), file_error);
     CHECK_THROWS_WITH_AS(Checkpoint::load(write("x.ckpt", "hello world, not a checkpoint")),
                          doctest::Contains("bad magic"), file_error);
     CHECK_THROWS_AS(Checkpoint::load(dir / "absent.ckpt"), file_error);
+
+    // Texts and lists of strings (any bytes) round trip; a broken list is refused.
+    Checkpoint t;
+    t.put_strings("params", {"alpha", "1", "names", std::string("a:b\n\0c", 6), "", "x"});
+    t.put_text("note", "hello");
+    t.save(dir / "t2.ckpt");
+    const auto tb = Checkpoint::load(dir / "t2.ckpt");
+    CHECK(tb.strings("params") == std::vector<std::string>{"alpha", "1", "names", std::string("a:b\n\0c", 6), "", "x"});
+    CHECK(tb.text("note") == "hello");
+    CHECK_THROWS_WITH_AS(tb.array<double>("note"), doctest::Contains("text"), file_error);
+    CHECK_THROWS_WITH_AS(tb.text("A"), doctest::Contains("missing"), file_error);
+    Checkpoint bad;
+    bad.put_text("params", "5:abc");
+    CHECK_THROWS_WITH_AS(bad.strings("params"), doctest::Contains("runs past the end"), file_error);
+    bad.put_text("params", "x:abc");
+    CHECK_THROWS_WITH_AS(bad.strings("params"), doctest::Contains("length prefix"), file_error);
+    // A truncated text section is caught like any other.
+    std::ifstream in2(dir / "t2.ckpt", std::ios::binary);
+    const std::string tbytes((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+    CHECK_THROWS_AS(Checkpoint::load(write("t3.ckpt", tbytes.substr(0, tbytes.size() - 12))), file_error);
 }
 
 // ---------------------------------------------------------------------------------------

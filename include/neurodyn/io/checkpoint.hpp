@@ -1,13 +1,16 @@
 #pragma once
 /// \file checkpoint.hpp
 /// A small binary checkpoint container: named arrays (float32, float64, uint64 or int64,
-/// any number of dimensions), written atomically and validated on read.
+/// any number of dimensions) and texts (e.g. a list of key/value strings), written atomically
+/// and validated on read.
 ///
 /// Layout (little-endian):
-///   "NDCKPT\r\n" (8 bytes) | u32 format version (1) | u32 number of sections |
-///   per section: u32 name length | name | u32 type (1 f32, 2 f64, 3 u64, 4 i64) |
-///                u32 ndim | u64 dims[ndim] | data (row-major, product(dims) values) |
+///   "NDCKPT\r\n" (8 bytes) | u32 format version (2) | u32 number of sections |
+///   per section: u32 name length | name | u32 type (1 f32, 2 f64, 3 u64, 4 i64, 5 text) |
+///                u32 ndim | u64 dims[ndim] | data (row-major, product(dims) values; a text
+///                has ndim 1 and dims[0] bytes) |
 ///   u64 FNV-1a hash of every preceding byte.
+/// Version 2 added the text type; version-1 files (arrays only) still read.
 /// A truncated, corrupted (hash mismatch), foreign or newer-format file throws `file_error`
 /// naming the file and the field; so does asking for a missing section or one of another
 /// type or shape. Values are stored bit for bit, so a restored run continues exactly.
@@ -16,6 +19,7 @@
 /// neurodyn::Checkpoint ck;
 /// ck.put("J", J);                         // Eigen matrix
 /// ck.put_scalars<std::uint64_t>("iteration", {7});
+/// ck.put_strings("parameters", {"alpha", "1", "seed", "7"});
 /// ck.save("out/train.ckpt");              // atomic: old file or new file, never half
 /// auto back = neurodyn::Checkpoint::load("out/train.ckpt");
 /// Matrix<double> J2 = back.matrix<double>("J", 87, 87);
@@ -39,7 +43,7 @@ namespace neurodyn {
 class Checkpoint {
 public:
     static constexpr char magic[9] = "NDCKPT\r\n";
-    static constexpr std::uint32_t version = 1;
+    static constexpr std::uint32_t version = 2;
 
     /// Store an Eigen matrix or vector (as 2-D rows × cols, row-major on disk).
     template <class Derived>
@@ -67,6 +71,46 @@ public:
     template <class S>
     void put_scalars(const std::string& name, const std::vector<S>& values) {
         put_array<S>(name, {std::uint64_t(values.size())}, values);
+    }
+
+    /// Store a text (any bytes).
+    void put_text(const std::string& name, const std::string& text) {
+        sections_[name] = Section{5, {std::uint64_t(text.size())}, text};
+    }
+
+    /// Store a list of strings (each as "<length>:<bytes>", so any bytes survive).
+    void put_strings(const std::string& name, const std::vector<std::string>& list) {
+        std::string t;
+        for (const auto& x : list) t += std::to_string(x.size()) + ":" + x;
+        put_text(name, t);
+    }
+
+    /// The text of a section stored with put_text (file_error if missing or not a text).
+    std::string text(const std::string& name) const {
+        const Section& s = section(name);
+        if (s.type != 5) throw file_error(file_, name, "stored as " + type_name(s.type) + ", expected text");
+        return s.bytes;
+    }
+
+    /// The list stored with put_strings; a malformed encoding is a file_error.
+    std::vector<std::string> strings(const std::string& name) const {
+        const std::string t = text(name);
+        std::vector<std::string> out;
+        std::size_t pos = 0;
+        while (pos < t.size()) {
+            const auto colon = t.find(':', pos);
+            if (colon == std::string::npos || colon == pos || colon - pos > 12)
+                throw file_error(file_, name, "is not a list of strings (bad length prefix)");
+            std::uint64_t len = 0;
+            for (auto i = pos; i < colon; ++i) {
+                if (t[i] < '0' || t[i] > '9') throw file_error(file_, name, "is not a list of strings (bad length prefix)");
+                len = len * 10 + std::uint64_t(t[i] - '0');
+            }
+            if (len > t.size() - colon - 1) throw file_error(file_, name, "is not a list of strings (entry runs past the end)");
+            out.push_back(t.substr(colon + 1, std::size_t(len)));
+            pos = colon + 1 + std::size_t(len);
+        }
+        return out;
     }
 
     bool has(const std::string& name) const { return sections_.count(name) != 0; }
@@ -139,8 +183,8 @@ public:
         };
         std::uint32_t ver = 0, count = 0;
         read(ver, "version");
-        if (ver != version)
-            throw file_error(ck.file_, "version", "is " + std::to_string(ver) + ", this library reads version " +
+        if (ver < 1 || ver > version)
+            throw file_error(ck.file_, "version", "is " + std::to_string(ver) + ", this library reads versions 1 to " +
                                                       std::to_string(version));
         if (fnv1a(body) != stored) throw file_error(ck.file_, "", "corrupted (checksum mismatch) or truncated");
         read(count, "header");
@@ -151,9 +195,10 @@ public:
             std::string name(body.data() + pos, len);
             pos += len;
             read(type, name);
-            if (type < 1 || type > 4) throw file_error(ck.file_, name, "unknown type code " + std::to_string(type));
+            if (type < 1 || type > (ver >= 2 ? 5u : 4u)) throw file_error(ck.file_, name, "unknown type code " + std::to_string(type));
             read(ndim, name);
             if (ndim > 8) throw file_error(ck.file_, name, "has " + std::to_string(ndim) + " dimensions (max 8)");
+            if (type == 5 && ndim != 1) throw file_error(ck.file_, name, "is a text with " + std::to_string(ndim) + " dimensions (must be 1)");
             Section s{type, std::vector<std::uint64_t>(ndim), {}};
             std::uint64_t n = 1;
             for (auto& d : s.dims) {
@@ -197,12 +242,13 @@ private:
             return 4;
         }
     }
-    static std::size_t type_size(std::uint32_t t) { return t == 1 ? 4 : 8; }
+    static std::size_t type_size(std::uint32_t t) { return t == 1 ? 4 : t == 5 ? 1 : 8; }
     static std::string type_name(std::uint32_t t) {
         switch (t) {
             case 1: return "float32";
             case 2: return "float64";
             case 3: return "uint64";
+            case 5: return "text";
             default: return "int64";
         }
     }

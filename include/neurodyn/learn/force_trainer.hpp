@@ -21,9 +21,13 @@
 /// An iteration trains on every condition (trial type) in turn, then runs every condition
 /// without learning and scores it with pVar (rates against R; outputs against f for a readout).
 /// Training stops when every condition reaches `pvar_threshold` or after `max_iterations`.
-/// After each iteration the state (weights, P, inputs, RNG state, iteration, pVar history)
-/// is checkpointed atomically when `checkpoint` is set; `resume()` continues a stopped run to
-/// bitwise the same result. A run whose P stops being positive definite (rᵀPr < 0), whose
+/// After each iteration the state (weights, P, RNG state, iteration, pVar history) and every
+/// parameter that changes the result (`parameters()`: options, policy, network, hashes of the
+/// targets, inputs and initial weights, plus the caller's `run_parameters`) are checkpointed
+/// atomically when `checkpoint` is set; `resume()` refuses a checkpoint of a different run,
+/// naming the first parameter that differs, and otherwise continues a stopped run to bitwise
+/// the same result as an uninterrupted one in the same build (across builds only to rounding:
+/// the compiler may contract a·b + c into FMA differently). A run whose P stops being positive definite (rᵀPr < 0), whose
 /// state becomes non-finite or whose pVar is NaN throws `numerical_error` naming the step and
 /// the condition; the last good checkpoint is left untouched.
 ///
@@ -43,6 +47,8 @@
 /// auto result = trainer.train();
 /// const Matrix<double>& J = trainer.network().weights();
 /// \endcode
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -89,6 +95,11 @@ struct ForceOptions {
     /// test), drawn from the trainer's RNG stream (checkpointed). 0: every trial starts on
     /// the target, as in Rajan et al.
     double initial_state_noise = 0.0;
+    /// Parameters of the caller's protocol that change the result but that the trainer cannot
+    /// see (e.g. the seed and gain the network and inputs were drawn with), as (name, value)
+    /// pairs. They are recorded in the checkpoint ahead of the trainer's own parameters and
+    /// compared on resume(), so a different protocol run is refused naming them.
+    std::vector<std::pair<std::string, std::string>> run_parameters;
 
     void validate() const {
         require_positive("alpha", alpha);
@@ -99,8 +110,65 @@ struct ForceOptions {
                 "must be a finite number <= 1");
         require(max_iterations >= 0, "max_iterations", max_iterations, "must be >= 0");
         require_nonnegative("initial_state_noise", initial_state_noise);
+        for (std::size_t i = 0; i < run_parameters.size(); ++i) {
+            require(!run_parameters[i].first.empty(), "run_parameters", "an empty name", "every entry needs a name");
+            for (std::size_t j = 0; j < i; ++j)
+                require(run_parameters[j].first != run_parameters[i].first, "run_parameters", run_parameters[i].first,
+                        "names must be unique");
+        }
     }
 };
+
+/// Text of a number that reads back to the same double (shortest round-trip form), used for
+/// the parameters a checkpoint records: equal texts mean bitwise equal values.
+inline std::string exact_text(double v) {
+    char b[64];
+    const auto r = std::to_chars(b, b + sizeof b, v);
+    return std::string(b, r.ptr);
+}
+
+/// FNV-1a hash of the bytes of a dense Eigen object, as 16 hex digits.
+template <class Derived>
+std::string hash_text(const Eigen::DenseBase<Derived>& m) {
+    using S = typename Derived::Scalar;
+    const Matrix<S> a = m;  // contiguous, column-major
+    char b[24];
+    std::snprintf(b, sizeof b, "%016llx",
+                  static_cast<unsigned long long>(Checkpoint::fnv1a(std::string_view(
+                      reinterpret_cast<const char*>(a.data()), std::size_t(a.size()) * sizeof(S)))));
+    return b;
+}
+
+/// Throw `invalid_parameter` unless pVar against `target` (outputs × steps) is defined: the
+/// target must be finite and vary about its mean by more than the rounding of that mean can
+/// fake. pVar = 1 − ‖R − r‖² / ‖R − R̄‖²; for a constant R the denominator is 0, or — R̄ being
+/// rounded — a few ulps² (n·δ² with δ ≲ n·u·max|R|), and pVar comes out as −1e28 instead of
+/// failing. So a target is refused when it is constant or when its SD about the mean is at
+/// most n·u·max|R| (u = 2⁻⁵³, n entries), far below any real signal.
+/// \code
+/// neurodyn::learn::require_pvar_defined(R_right, "targets", "condition 'right'");
+/// \endcode
+template <class Derived>
+void require_pvar_defined(const Eigen::MatrixBase<Derived>& target, const std::string& parameter,
+                          const std::string& where) {
+    const auto R = target.template cast<double>().eval();
+    const double n = double(R.size());
+    if (R.size() == 0) throw invalid_parameter(parameter, where + ": empty", "must have entries");
+    if (!R.allFinite()) throw invalid_parameter(parameter, where + ": NaN or Inf", "must be finite");
+    const double mean = R.mean(), amax = R.cwiseAbs().maxCoeff();
+    const double var = (R.array() - mean).square().sum() / n;
+    const double noise = n * std::ldexp(1.0, -53) * amax;
+    if (R.maxCoeff() == R.minCoeff() || !(var > noise * noise))
+        throw invalid_parameter(parameter,
+                                where + (R.maxCoeff() == R.minCoeff() ? ": constant (every value " +
+                                                                            neurodyn::detail::to_text(R(0, 0)) + ")"
+                                                                      : ": variance " + neurodyn::detail::to_text(var) +
+                                                                            " about the mean " +
+                                                                            neurodyn::detail::to_text(mean)),
+                                "must vary over units and time: pVar = 1 - |R - r|^2 / |R - mean(R)|^2 is undefined "
+                                "for a target without variance (all-zero or constant rates normalise to a constant; "
+                                "leave out a condition or neurons that never fire)");
+}
 
 /// What an on_step callback sees.
 template <Real T>
@@ -207,7 +275,19 @@ public:
             F_.push_back(std::move(F));
             H_.push_back(std::move(H));
         }
+        // Before anything is trained: pVar must be defined for every condition.
+        for (std::size_t c = 0; c < C; ++c)
+            require_pvar_defined(R_[c], "targets", "condition '" + opt_.condition_names[c] + "'");
         targets_hash_ = hash_targets();
+        {
+            // What the trainer was built from, recorded in checkpoints (resume() overwrites J).
+            std::string h;
+            for (const auto& H : H_) h.append(reinterpret_cast<const char*>(H.data()), std::size_t(H.size()) * sizeof(T));
+            char b[24];
+            std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(Checkpoint::fnv1a(h)));
+            inputs_hash_ = b;
+            initial_weights_hash_ = hash_text(net_.weights());
+        }
         if constexpr (readout) {
             plastic_.all_presynaptic = plastic_.all_rows = true;
             W_out_ = policy_.W_out;
@@ -310,7 +390,63 @@ public:
         return res;
     }
 
-    /// Write the training state (weights, P, readout, inputs, RNG state, iteration, history).
+    /// Every parameter that changes the result of train(), as (name, value) texts in the order
+    /// a checkpoint records and resume() compares them: the caller's `run_parameters` first,
+    /// then the scalar type, policy (and its parameters), network (size, τ, activation),
+    /// task shape, the options, and hashes of the targets, the inputs and the initial weights
+    /// the trainer was built with. Numbers are written exactly (shortest round-trip text).
+    std::vector<std::pair<std::string, std::string>> parameters() const {
+        std::vector<std::pair<std::string, std::string>> p = opt_.run_parameters;
+        auto add = [&](std::string k, std::string v) { p.emplace_back(std::move(k), std::move(v)); };
+        add("scalar", sizeof(T) == 4 ? "float" : "double");
+        if constexpr (std::is_same_v<Policy, AllSynapses>) add("policy", "AllSynapses");
+        else if constexpr (std::is_same_v<Policy, PresynapticFraction>) {
+            add("policy", "PresynapticFraction");
+            add("PresynapticFraction.p", exact_text(policy_.p));
+        } else if constexpr (std::is_same_v<Policy, Rows>) {
+            add("policy", "Rows");
+            std::string rows;
+            for (auto i : plastic_.rows) rows += (rows.empty() ? "" : " ") + std::to_string(i);
+            add("Rows.set", rows);
+        } else {
+            add("policy", "Readout");
+            add("Readout.outputs", std::to_string(policy_.W_out.rows()));
+            add("Readout.W_out_initial_hash", hash_text(policy_.W_out));
+            add("Readout.feedback_hash", hash_text(policy_.feedback));
+        }
+        add("units", std::to_string(net_.size()));
+        add("tau", exact_text(net_.tau()));
+        {
+            // The activation, by its values at a few points (type and parameters in one).
+            std::string a;
+            for (double v : {-2.0, -0.5, 0.0, 0.5, 2.0})
+                a += (a.empty() ? "" : " ") + exact_text(double(net_.activation()(T(v))));
+            add("activation", "phi(-2, -0.5, 0, 0.5, 2) = " + a);
+        }
+        add("conditions", std::to_string(conditions()));
+        add("steps", std::to_string(steps_));
+        std::string names;
+        for (const auto& n : opt_.condition_names) names += (names.empty() ? "\"" : ", \"") + n + "\"";
+        add("condition_names", names);
+        add("alpha", exact_text(opt_.alpha));
+        add("forgetting", exact_text(opt_.forgetting));
+        add("train_every", std::to_string(opt_.train_every));
+        add("dt", exact_text(opt_.dt));
+        add("pvar_threshold", exact_text(opt_.pvar_threshold));
+        add("max_iterations", std::to_string(opt_.max_iterations));
+        add("error_includes_input", opt_.error_includes_input ? "true" : "false");
+        add("seed", std::to_string(opt_.seed));
+        add("initial_state_noise", exact_text(opt_.initial_state_noise));
+        char b[24];
+        std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(targets_hash_));
+        add("targets_hash", b);
+        add("inputs_hash", inputs_hash_);
+        add("initial_weights_hash", initial_weights_hash_);
+        return p;
+    }
+
+    /// Write the training state (weights, P, readout, RNG state, iteration, pVar history) and
+    /// the run's parameters().
     void save_checkpoint(const std::filesystem::path& path) const {
         Checkpoint ck;
         ck.put_scalars<std::uint64_t>("format", {std::uint64_t(sizeof(T)), std::uint64_t(readout ? 1 : 0)});
@@ -318,12 +454,6 @@ public:
         ck.put("J", net_.weights());
         ck.put("P", rls_.P());
         if constexpr (readout) ck.put("W_out", W_out_);
-        std::vector<T> h;
-        h.reserve(std::size_t(conditions() * net_.size() * steps_));
-        for (const auto& H : H_)
-            for (index_t i = 0; i < H.rows(); ++i)
-                for (index_t k = 0; k < steps_; ++k) h.push_back(H(i, k));
-        ck.put_array<T>("inputs", {std::uint64_t(conditions()), std::uint64_t(net_.size()), std::uint64_t(steps_)}, h);
         const auto& s = rng_.state();
         std::uint64_t spare = 0;
         std::memcpy(&spare, &s.spare, 8);
@@ -331,14 +461,19 @@ public:
         std::vector<double> hist;
         for (const auto& row : history_) hist.insert(hist.end(), row.begin(), row.end());
         ck.put_array<double>("pvar", {std::uint64_t(history_.size()), std::uint64_t(conditions())}, hist);
-        ck.put_scalars<double>("settings", {opt_.alpha, opt_.forgetting, double(opt_.train_every), opt_.dt});
-        ck.put_scalars<std::uint64_t>("targets_hash", {targets_hash_});
+        std::vector<std::string> params;
+        for (const auto& [k, v] : parameters()) params.push_back(k), params.push_back(v);
+        ck.put_strings("parameters", params);
         ck.save(path);
     }
 
-    /// Restore the state written by save_checkpoint(); the trainer must have been built with the
-    /// same network size, targets, policy and RLS settings. Throws file_error naming the field
-    /// that does not match.
+    /// Restore the state written by save_checkpoint(), refusing a checkpoint of another run.
+    /// Every entry of parameters() must equal the recorded one, except max_iterations: the
+    /// checkpoint may not have gone beyond this run's cap (a run with cap M passes through
+    /// the same states as one with a larger cap, up to M), so a stopped run continues under a
+    /// raised cap. The first difference throws file_error with field = the parameter's name:
+    /// "checkpoint was written with seed = 6, this run has seed = 7". A checkpoint of an older
+    /// format, which did not record its parameters, is refused too.
     void resume(const std::filesystem::path& path) {
         const Checkpoint ck = Checkpoint::load(path);
         const auto fmt = ck.array<std::uint64_t>("format", {2});
@@ -347,18 +482,46 @@ public:
                                                       " weights, the trainer uses " + (sizeof(T) == 4 ? "float" : "double"));
         if (fmt[1] != (readout ? 1u : 0u))
             throw file_error(ck.file(), "format", "was written for another training policy (readout vs recurrent)");
-        if (ck.array<std::uint64_t>("targets_hash", {1})[0] != targets_hash_)
-            throw file_error(ck.file(), "targets_hash", "was written for other targets");
-        const auto set = ck.array<double>("settings", {4});
-        if (set[0] != opt_.alpha || set[1] != opt_.forgetting || set[2] != double(opt_.train_every) || set[3] != opt_.dt)
-            throw file_error(ck.file(), "settings", "alpha, forgetting, train_every or dt differ from this trainer's");
+        if (!ck.has("parameters"))
+            throw file_error(ck.file(), "parameters",
+                             "is missing: the checkpoint was written by an older neurodyn that did not record the "
+                             "run's parameters, so it cannot be checked to belong to this run; delete it to train afresh");
+        const auto recorded = ck.strings("parameters");
+        if (recorded.size() % 2 != 0) throw file_error(ck.file(), "parameters", "is not a list of (name, value) pairs");
+        auto find = [&](const std::string& key) -> const std::string* {
+            for (std::size_t i = 0; i < recorded.size(); i += 2)
+                if (recorded[i] == key) return &recorded[i + 1];
+            return nullptr;
+        };
+        const std::string fix = "; delete the checkpoint (or use another checkpoint folder) to train this run afresh";
+        const auto mine = parameters();
+        for (const auto& [key, value] : mine) {
+            if (key == "max_iterations") continue;  // checked against the iteration below
+            const std::string* theirs = find(key);
+            if (!theirs)
+                throw file_error(ck.file(), key, "the checkpoint does not record " + key + ", this run has " + key +
+                                                     " = " + value + fix);
+            if (*theirs != value)
+                throw file_error(ck.file(), key, "checkpoint was written with " + key + " = " + *theirs +
+                                                     ", this run has " + key + " = " + value + fix);
+        }
+        for (std::size_t i = 0; i < recorded.size(); i += 2) {
+            const bool known = std::any_of(mine.begin(), mine.end(), [&](const auto& kv) { return kv.first == recorded[i]; });
+            if (!known)
+                throw file_error(ck.file(), recorded[i], "checkpoint was written with " + recorded[i] + " = " +
+                                                             recorded[i + 1] + ", this run does not set " + recorded[i] + fix);
+        }
         const index_t n = net_.size(), m = rls_.size();
         const auto it = ck.array<std::uint64_t>("iteration", {2});
+        if (it[0] > std::uint64_t(opt_.max_iterations))
+            throw file_error(ck.file(), "max_iterations",
+                             "checkpoint was written after " + std::to_string(it[0]) +
+                                 " iterations, this run has max_iterations = " + std::to_string(opt_.max_iterations) +
+                                 " (a fresh run would stop earlier, with other weights)" + fix);
         Matrix<T> J = ck.matrix<T>("J", n, n);
         Matrix<T> P = ck.matrix<T>("P", m, m);
         Matrix<T> W;
         if constexpr (readout) W = ck.matrix<T>("W_out", W_out_.rows(), n);
-        const auto h = ck.array<T>("inputs", {std::uint64_t(conditions()), std::uint64_t(n), std::uint64_t(steps_)});
         const auto rs = ck.array<std::uint64_t>("rng", {6});
         const auto& pd = ck.dims("pvar");
         if (pd.size() != 2 || pd[1] != std::uint64_t(conditions()) || pd[0] != it[0])
@@ -366,14 +529,10 @@ public:
         const auto hist = ck.array<double>("pvar");
         if (!J.allFinite()) throw file_error(ck.file(), "J", "contains NaN or Inf");
         if (!P.allFinite()) throw file_error(ck.file(), "P", "contains NaN or Inf");
-        // Everything validated: commit.
+        // Everything validated: commit. The inputs are the constructor's (equal by inputs_hash).
         net_.weights() = J;
         rls_.set_P(P);
         if constexpr (readout) W_out_ = W;
-        std::size_t q = 0;
-        for (auto& H : H_)
-            for (index_t i = 0; i < n; ++i)
-                for (index_t k = 0; k < steps_; ++k) H(i, k) = h[q++];
         RngState st;
         for (int i = 0; i < 4; ++i) st.s[std::size_t(i)] = rs[std::size_t(i)];
         std::memcpy(&st.spare, &rs[4], 8);
@@ -562,6 +721,7 @@ private:
     Matrix<T> rates_;
     Rank1Workspace<T> work_;
     std::uint64_t targets_hash_ = 0;
+    std::string inputs_hash_, initial_weights_hash_;
     int iteration_ = 0;
     bool converged_ = false;
     std::vector<std::vector<double>> history_;
