@@ -5,20 +5,17 @@
 //   inagaki2019_attractors --preset NAME --pv-type bilateral|ipsilateral|contralateral
 //                          --trials N --seed S --out DIR [--no-figures]
 //
+// DIR is replaced as a whole when the run succeeds (and left as it was when it fails).
+//
 // Writes DIR/performance.csv, DIR/endpoints.csv, CD projections over time (.npy and .csv) and
 // PNG figures (see docs/attractor_models.md for how each maps onto the paper).
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include <xtensor/xtensor.hpp>
 
@@ -29,6 +26,8 @@
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/npy.hpp"
+#include "neurodyn/io/output_folder.hpp"
+#include "support/program.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
@@ -46,20 +45,6 @@ std::string tag(double pv) {
     std::ostringstream os;
     os << pv;
     return os.str();
-}
-
-/// Progress on stderr: an updating line on a terminal, a line per quarter otherwise.
-std::function<void(long, long)> progress_printer(const std::string& what) {
-    const bool tty = ::isatty(STDERR_FILENO) != 0;
-    auto last = std::make_shared<long>(-1);
-    return [what, last, tty](long done, long total) {
-        const long step = tty ? 5 : 25;
-        const long pct = 100 * done / std::max(1L, total);
-        if (pct / step == *last / step && done != total) return;
-        *last = pct;
-        std::cerr << (tty ? "\r" : "") << what << ": " << done << "/" << total << " trials"
-                  << (tty && done != total ? "" : "\n") << std::flush;
-    };
 }
 
 template <class Result>
@@ -272,8 +257,8 @@ void performance_figure(const fs::path& out, const std::string& preset, const st
 }
 
 template <class Result>
-void write_all(const fs::path& out, const std::string& preset, const std::vector<Run<Result>>& runs, bool make_figures,
-               double sample_ms, double delay_ms, double delay_end_ms) {
+void write_all(const fs::path& out, const std::string& preset, const std::vector<Run<Result>>& runs,
+               const examples::OutputOptions& options, double sample_ms, double delay_ms, double delay_end_ms) {
     CsvWriter perf({"preset", "pv_type", "pv", "trial_type", "n_trials", "fraction_correct"});
     CsvWriter ends({"preset", "pv_type", "pv", "trial_type", "trial", "correct", "stim_amp", "endpoint",
                     "endpoint_window"});
@@ -291,11 +276,7 @@ void write_all(const fs::path& out, const std::string& preset, const std::vector
             manifest.number("fraction correct, " + run.pv_type + " PV = " + detail::to_text(run.res.pv_levels[k]),
                             run.res.fraction_correct(k));
     manifest.save();
-    if (!make_figures) return;
-    if (!gnuplot_available()) {
-        std::cerr << "gnuplot not found: figures skipped\n";
-        return;
-    }
+    if (!examples::figures_wanted(options)) return;
     for (const auto& run : runs) figures(out, preset, run, sample_ms, delay_ms, delay_end_ms);
     performance_figure(out, preset, runs);
 }
@@ -303,65 +284,66 @@ void write_all(const fs::path& out, const std::string& preset, const std::vector
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Inagaki et al. 2019 attractor models: delayed response with photoinhibition"};
-    std::string preset = "one_hemi_multi_fp_step", pv_type = "bilateral", out = "inagaki2019_out";
+    std::string preset = "one_hemi_multi_fp_step", pv_type = "bilateral";
     long trials = 500;
     std::uint64_t seed = 1;
-    bool no_figures = false;
+    examples::OutputOptions out;
     std::string presets = "continuous";
     for (const auto& n : inagaki2019_preset_names()) presets += ", " + n;
-    app.add_option("--preset", preset, "model: " + presets)->capture_default_str();
-    app.add_option("--pv-type", pv_type, "photoinhibition side: bilateral, ipsilateral or contralateral")
-        ->capture_default_str();
-    app.add_option("--trials", trials, "trials per trial type and photoinhibition level")->capture_default_str();
-    app.add_option("--seed", seed, "random seed")->capture_default_str();
-    app.add_option("--out", out, "output directory")->capture_default_str();
-    app.add_flag("--no-figures", no_figures, "write data only");
-    CLI11_PARSE(app, argc, argv);
-
-    try {
-        const auto side = parse_photoinhibition_side(pv_type, "--pv-type");
-        require(trials >= 1, "--trials", trials, "must be >= 1");
-        const auto names = inagaki2019_preset_names();
-        require(preset == "continuous" || std::find(names.begin(), names.end(), preset) != names.end(), "--preset",
-                "'" + preset + "'", "unknown; known presets: " + presets);
-        const fs::path dir(out);
-        fs::create_directories(dir);
-        const auto t0 = std::chrono::steady_clock::now();
-        if (preset == "continuous") {
-            // One hemisphere, light on h_I: the side does not apply.
-            ContinuousAttractorTaskOptions opt;
-            opt.trials_per_type = trials;
-            opt.seed = seed;
-            opt.progress = progress_printer("continuous");
-            std::vector<Run<ContinuousAttractorTaskResult>> runs{{"unilateral", run_continuous_attractor_task(opt)}};
-            write_all(dir, preset, runs, !no_figures, opt.stim_start, opt.stim_end, opt.readout_ms + 1);
-        } else {
-            const auto p = inagaki2019_preset(preset);
-            // The performance figure compares ipsilateral with bilateral: run the requested side
-            // first, then whichever of the two is missing.
-            std::vector<PhotoinhibitionSide> sides{side};
-            for (auto s : {PhotoinhibitionSide::ipsilateral, PhotoinhibitionSide::bilateral})
-                if (s != side) sides.push_back(s);
-            std::vector<Run<Inagaki2019TaskResult>> runs;
-            for (auto s : sides) {
-                Inagaki2019TaskOptions opt;
+    return examples::run_program(
+        argc, argv, "Inagaki et al. 2019 attractor models: delayed response with photoinhibition",
+        [&](CLI::App& app) {
+            app.add_option("--preset", preset, "model: " + presets)->capture_default_str();
+            app.add_option("--pv-type", pv_type, "photoinhibition side: bilateral, ipsilateral or contralateral")
+                ->capture_default_str();
+            app.add_option("--trials", trials, "trials per trial type and photoinhibition level")
+                ->capture_default_str()
+                ->check(examples::count_in(1, 100'000'000));
+            app.add_option("--seed", seed, "random seed")->capture_default_str();
+            examples::add_output_options(app, out, "inagaki2019_out");
+        },
+        [&] {
+            const auto side = parse_photoinhibition_side(pv_type, "--pv-type");
+            const auto names = inagaki2019_preset_names();
+            require(preset == "continuous" || std::find(names.begin(), names.end(), preset) != names.end(),
+                    "--preset", "'" + preset + "'", "unknown; known presets: " + presets);
+            // The trial records of both sides and every level must fit in memory.
+            const std::size_t levels = preset == "continuous" ? ContinuousAttractorTaskOptions{}.pv_levels.size()
+                                                              : inagaki2019_preset(preset).pv_levels.size();
+            require_allocation("--trials", trials, {std::uint64_t(trials), 2, 2 * levels},
+                               std::max(sizeof(Inagaki2019Trial), sizeof(ContinuousAttractorTrial)));
+            OutputFolder folder(out.dir);
+            const examples::Stopwatch elapsed;
+            if (preset == "continuous") {
+                // One hemisphere, light on h_I: the side does not apply.
+                ContinuousAttractorTaskOptions opt;
                 opt.trials_per_type = trials;
                 opt.seed = seed;
-                opt.side = s;
-                opt.progress = progress_printer(preset + " " + std::string(to_string(s)));
-                runs.push_back({std::string(to_string(s)), run_inagaki2019_task(p, opt)});
-                const auto& r = runs.back().res;
-                for (std::size_t k = 0; k < r.pv_levels.size(); ++k)
-                    std::cerr << "  PV " << r.pv_levels[k] << ": fraction correct " << r.fraction_correct(k) << "\n";
+                opt.progress = examples::progress_printer("continuous");
+                std::vector<Run<ContinuousAttractorTaskResult>> runs{{"unilateral", run_continuous_attractor_task(opt)}};
+                write_all(folder.path(), preset, runs, out, opt.stim_start, opt.stim_end, opt.readout_ms + 1);
+            } else {
+                const auto p = inagaki2019_preset(preset);
+                // The performance figure compares ipsilateral with bilateral: run the requested side
+                // first, then whichever of the two is missing.
+                std::vector<PhotoinhibitionSide> sides{side};
+                for (auto s : {PhotoinhibitionSide::ipsilateral, PhotoinhibitionSide::bilateral})
+                    if (s != side) sides.push_back(s);
+                std::vector<Run<Inagaki2019TaskResult>> runs;
+                for (auto s : sides) {
+                    Inagaki2019TaskOptions opt;
+                    opt.trials_per_type = trials;
+                    opt.seed = seed;
+                    opt.side = s;
+                    opt.progress = examples::progress_printer(preset + " " + std::string(to_string(s)));
+                    runs.push_back({std::string(to_string(s)), run_inagaki2019_task(p, opt)});
+                    const auto& r = runs.back().res;
+                    for (std::size_t k = 0; k < r.pv_levels.size(); ++k)
+                        std::cerr << "  PV " << r.pv_levels[k] << ": fraction correct " << r.fraction_correct(k) << "\n";
+                }
+                write_all(folder.path(), preset, runs, out, p.sample_start, p.sample_end, p.delay_end);
             }
-            write_all(dir, preset, runs, !no_figures, p.sample_start, p.sample_end, p.delay_end);
-        }
-        std::cerr << "done in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()
-                  << " s; output in " << dir << "\n";
-    } catch (const neurodyn::error& e) {
-        std::cerr << e.what() << "\n";
-        return 2;
-    }
-    return 0;
+            folder.commit();
+            std::cerr << "done in " << elapsed() << " s; output in " << folder.target().string() << "\n";
+        });
 }

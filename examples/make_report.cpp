@@ -4,56 +4,65 @@
 // DIR/gallery.md, so the results can be read without building.
 //
 //   make_report --out out --report out/report.md [--gallery docs]
-#include <CLI/CLI.hpp>
-
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "neurodyn/io/manifest.hpp"
+#include "neurodyn/io/output_folder.hpp"
 #include "neurodyn/io/report.hpp"
+#include "support/program.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
 
+namespace {
+/// Folders starting with '.' are temporaries of a run in progress or killed (OutputFolder).
+bool hidden(const fs::path& root, const fs::path& p) {
+    for (const auto& part : fs::relative(p, root))
+        if (part.string().size() > 1 && part.string()[0] == '.' && part != "..") return true;
+    return false;
+}
+}  // namespace
+
 int main(int argc, char** argv) {
-    CLI::App app{"Build the Markdown report of the example outputs"};
     std::string out = "out", report, gallery, intro;
     std::vector<std::string> order = {"attractors", "attractors_two_hemi_ramp", "attractors_continuous", "session",
                                       "training_raw", "training_suppressed", "noise_robustness", "structure"};
-    app.add_option("--out", out, "folder holding the examples' output folders")->capture_default_str();
-    app.add_option("--report", report, "report file (default: OUT/report.md)");
-    app.add_option("--gallery", gallery, "also copy figures to DIR/gallery/ and write DIR/gallery.md");
-    app.add_option("--intro", intro, "paragraph under the title");
-    app.add_option("--order", order, "output folders to put first, in order")->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
-    try {
-        if (report.empty()) report = (fs::path(out) / "report.md").string();
-        ReportOptions opt{"neurodyn: persistent activity in ALM, reproduced", intro, order};
-        const auto figures = write_report(out, report, opt);
-        std::cerr << "report: " << report << " (" << figures.size() << " figures)\n";
-        if (!gallery.empty()) {
+    return examples::run_program(
+        argc, argv, "Build the Markdown report of the example outputs",
+        [&](CLI::App& app) {
+            app.add_option("--out", out, "folder holding the examples' output folders")->capture_default_str();
+            app.add_option("--report", report, "report file (default: OUT/report.md)");
+            app.add_option("--gallery", gallery, "also copy figures to DIR/gallery/ and write DIR/gallery.md");
+            app.add_option("--intro", intro, "paragraph under the title");
+            app.add_option("--order", order, "output folders to put first, in order")->capture_default_str();
+        },
+        [&] {
+            if (!fs::is_directory(out)) throw file_error(out, "", "is not a folder of example outputs");
+            if (report.empty()) report = (fs::path(out) / "report.md").string();
+            // The gallery is replaced as a whole; it must not be (inside) the folder it is copied from.
+            std::optional<OutputFolder> dest;
+            if (!gallery.empty()) dest.emplace(fs::path(gallery) / "gallery", std::vector<fs::path>{out},
+                                               OutputFolder::Replace::any);
+            ReportOptions opt{"neurodyn: persistent activity in ALM, reproduced", intro, order};
+            const auto figures = write_report(out, report, opt);
+            std::cerr << "report: " << report << " (" << figures.size() << " figures)\n";
+            if (!dest) return;
             // Copy only what the report shows: the manifests and PNGs, keeping the folders.
-            const fs::path dest = fs::path(gallery) / "gallery";
-            fs::remove_all(dest);
             for (const auto& e : fs::recursive_directory_iterator(out)) {
-                if (!e.is_regular_file()) continue;
+                if (!e.is_regular_file() || hidden(out, e.path())) continue;
                 const auto name = e.path().filename();
                 if (e.path().extension() != ".png" && name != Manifest::file_name) continue;
-                const fs::path target = dest / fs::relative(e.path(), out);
+                const fs::path target = dest->path() / fs::relative(e.path(), out);
                 fs::create_directories(target.parent_path());
                 fs::copy_file(e.path(), target, fs::copy_options::overwrite_existing);
             }
-            const auto g = write_report(dest, fs::path(gallery) / "gallery.md", opt);
+            // The links of gallery.md point into DIR/gallery/: written after the folder is in place.
+            dest->commit();
+            const auto g = write_report(fs::path(gallery) / "gallery", fs::path(gallery) / "gallery.md", opt);
             std::cerr << "gallery: " << (fs::path(gallery) / "gallery.md").string() << " (" << g.size() << " figures)\n";
-        }
-    } catch (const neurodyn::error& e) {
-        std::cerr << e.what() << '\n';
-        return 1;
-    } catch (const fs::filesystem_error& e) {
-        std::cerr << "neurodyn: " << e.what() << '\n';
-        return 1;
-    }
-    return 0;
+        });
 }
