@@ -8,9 +8,7 @@
 // DIR/endpoints.csv, DIR/cd_projection.csv, DIR/variability.csv, DIR/example_units.csv,
 // DIR/targets.npy (float64, (2, units, time) at 1 ms: right, left correct-trial averages, Hz)
 // and PNG figures.
-#include <CLI/CLI.hpp>
-
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -28,45 +26,49 @@
 #include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/matlab_session.hpp"
 #include "neurodyn/io/npy.hpp"
+#include "neurodyn/io/output_folder.hpp"
+#include "support/program.hpp"
 
 #include <xtensor/xview.hpp>
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
-
-namespace {
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
-std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
-}  // namespace
+using examples::q;
 
 int main(int argc, char** argv) {
-    CLI::App app{"Coding direction, selectivity, variability and FORCE targets of an ALM session"};
     std::string session_file;
     double window_ms = 400;
     std::uint64_t seed = 1;
-    std::string out_dir;
-    bool no_figures = false;
+    examples::OutputOptions options;
     SyntheticSessionOptions syn;
     long stride = 10;
-    app.add_option("--session", session_file, "session .mat file (default: a synthetic session)");
-    app.add_option("--window-ms", window_ms, "CD window before the go cue, ms")->check(CLI::Range(1.0, 2000.0));
-    app.add_option("--seed", seed, "seed of the train/test split (and of the synthetic session)");
-    app.add_option("--out", out_dir, "output directory")->required();
-    app.add_flag("--no-figures", no_figures, "write data only");
-    app.add_option("--units", syn.units, "synthetic session: units")->check(CLI::PositiveNumber);
-    app.add_option("--trials", syn.trials, "synthetic session: trials")->check(CLI::Range(2L, 100000L));
-    app.add_option("--preset", syn.preset, "synthetic session: Inagaki 2019 preset");
-    app.add_option("--stride-ms", stride, "time step of the single-trial PSTHs used for CD/variability")
-        ->check(CLI::Range(1L, 100L));
-    CLI11_PARSE(app, argc, argv);
-
-    try {
-        const fs::path out(out_dir);
-        fs::create_directories(out);
-        const auto t0 = std::chrono::steady_clock::now();
+    const auto setup = [&](CLI::App& app) {
+        app.add_option("--session", session_file, "session .mat file (default: a synthetic session)");
+        app.add_option("--window-ms", window_ms, "CD window before the go cue, ms")->check(examples::finite_in(1, 2000));
+        app.add_option("--seed", seed, "seed of the train/test split (and of the synthetic session)");
+        examples::add_output_options(app, options);
+        app.add_option("--units", syn.units, "synthetic session: units")->check(examples::count_in(1, 100000));
+        app.add_option("--trials", syn.trials, "synthetic session: trials")->check(examples::count_in(2, 100000));
+        app.add_option("--preset", syn.preset, "synthetic session: Inagaki 2019 preset");
+        app.add_option("--stride-ms", stride, "time step of the single-trial PSTHs used for CD/variability")
+            ->check(examples::count_in(1, 100));
+    };
+    const std::string about = "Coding direction, selectivity, variability and FORCE targets of an ALM session";
+    return examples::run_program(argc, argv, about, setup, [&] {
+        const examples::Stopwatch seconds;
+        if (!session_file.empty() && !fs::is_regular_file(session_file))
+            throw file_error(session_file, "", "does not exist or is not a file");
+        if (session_file.empty()) {
+            const auto names = inagaki2019_preset_names();
+            require(std::find(names.begin(), names.end(), syn.preset) != names.end(), "--preset", syn.preset,
+                    "unknown Inagaki 2019 preset");
+            // The single-trial PSTHs of a 6-s trial at the PSTH stride, as floats.
+            require_allocation("--units x --trials", std::to_string(syn.units) + " x " + std::to_string(syn.trials),
+                               {std::uint64_t(syn.units), std::uint64_t(syn.trials), std::uint64_t(7000 / stride)},
+                               sizeof(float));
+        }
+        OutputFolder folder(options.dir, {session_file});
+        const fs::path& out = folder.path();
 
         // ---- the session: real file, or synthetic written and read back through matio
         fs::path file = session_file;
@@ -84,7 +86,7 @@ int main(int argc, char** argv) {
         const auto [first, last] = s.common_range();
         std::cerr << "session " << file.string() << ": " << s.n_units() << " units, " << s.n_trials()
                   << " trials (analysed range " << first + 1 << "-" << last + 1 << "), loaded in "
-                  << seconds_since(t0) << " s\n";
+                  << seconds() << " s\n";
 
         // ---- delay selectivity
         const auto sel = delay_selectivity<double>(s);
@@ -256,7 +258,7 @@ int main(int argc, char** argv) {
         std::cerr << "selective units: " << selective.size() << " of " << s.n_units() << " (" << n_right << " right, "
                   << n_left << " left); correct trials right " << right.size() << ", left " << left.size()
                   << "; photoinhibition trials " << stim.size() << "\n"
-                  << "bVar right " << bv[0] << ", left " << bv[1] << "; analysis done in " << seconds_since(t0) << " s\n";
+                  << "bVar right " << bv[0] << ", left " << bv[1] << "; analysis done in " << seconds() << " s\n";
 
         Manifest::open(out, "ALM session analysis")
             .number("units", double(s.n_units()))
@@ -267,107 +269,101 @@ int main(int argc, char** argv) {
             .number("bVar left", bv[1])
             .save();
 
-        if (no_figures) return 0;
-        if (!gnuplot_available()) {
-            std::cerr << "gnuplot not found: figures skipped\n";
-            return 0;
-        }
-        const auto p_text = [](double p) {
-            std::ostringstream os;
-            os.precision(2);
-            os << p;
-            return os.str();
-        };
-        // Cue alignment shifts trials by up to the spread of cue times: leave out the edges
-        // where some trials have no data (and the smoothing window shrinks).
-        const double x0 = grid.time(0) - cue + 0.15, x1 = grid.time(grid.n_out() - 1) - cue - 0.15;
-        const std::string xrange = "set xrange [" + std::to_string(x0) + ":" + std::to_string(x1) + "]\n";
-        const double sample_rel = s.trials[first].sample_start - s.trials[first].cue_start;
-        const double delay_rel = s.trials[first].delay_start - s.trials[first].cue_start;
-        const std::string epochs = "set arrow from " + std::to_string(sample_rel) + ", graph 0 to " +
-                                   std::to_string(sample_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
-                                   "set arrow from " + std::to_string(delay_rel) + ", graph 0 to " +
-                                   std::to_string(delay_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
-                                   "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb 'gray'\n" + xrange;
-        {
-            Gnuplot fig(out / "example_units.png", 1200, 400);
-            const auto ex = q(out / "example_units.csv");
-            fig << "set multiplot layout 1,3\nset xlabel 'time from go cue (s)'\nset ylabel 'rate (Hz)'\nset key top left\n"
-                << epochs;
-            const char* titles[3] = {"right-selective unit ", "left-selective unit ", "non-selective unit "};
-            const std::size_t ids[3] = {best_r, best_l, none};
-            for (int k = 0; k < 3; ++k)
-                fig << "set title '" << titles[k] << ids[k] + 1 << " (p = " << p_text(sel[ids[k]].p_value)
-                    << ")'\nplot " << ex << " every ::1 using 1:" << 2 + 2 * k << " with lines lw 2 lc rgb 'blue' title 'right', "
-                    << ex << " every ::1 using 1:" << 3 + 2 * k << " with lines lw 2 lc rgb 'red' title 'left'\n";
-            fig << "unset multiplot\n";
-            fig.caption("Session: example right-selective, left-selective and non-selective units, trial-averaged "
-                        "PSTHs of correct trials (rank-sum p in the titles)");
-            fig.render();
-        }
-        const auto col = [&](const std::tuple<int, int, double>& key) {
-            const auto it = std::find(keys.begin(), keys.end(), key);
-            return it == keys.end() ? -1 : int(2 + 3 * (it - keys.begin()));
-        };
-        {
-            Gnuplot fig(out / "cd_projection.png", 1200, 500);
-            const auto pc = q(out / "cd_projection.csv");
-            fig << "set multiplot layout 1,2\n" << epochs
-                << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key top left\n"
-                << "set title 'correct test trials (mean ± sem)'\nplot ";
-            const int cr = col({1, 1, 0.0}), cl = col({0, 1, 0.0});
-            fig << pc << " every ::1 using 1:($" << cr << "-$" << cr + 1 << "):($" << cr << "+$" << cr + 1
-                << ") with filledcurves lc rgb '#aaaaff' notitle, " << pc << " every ::1 using 1:" << cr
-                << " with lines lw 2 lc rgb 'blue' title 'right', " << pc << " every ::1 using 1:($" << cl << "-$"
-                << cl + 1 << "):($" << cl << "+$" << cl + 1 << ") with filledcurves lc rgb '#ffaaaa' notitle, " << pc
-                << " every ::1 using 1:" << cl << " with lines lw 2 lc rgb 'red' title 'left'\n";
-            // Endpoint histograms (endpoint_histogram.csv), correct control test trials.
-            fig << "unset arrow\nset xrange [*:*]\nset title 'endpoints (last " << window_ms << " ms of delay)'\n"
-                << "set xlabel 'normalised CD endpoint'\nset ylabel 'trials'\nset style fill transparent solid 0.5\n"
-                << "set boxwidth 0.1\nplot " << q(out / "endpoint_histogram.csv")
-                << " every ::1 using 1:2 with boxes lc rgb 'blue' title 'right', " << q(out / "endpoint_histogram.csv")
-                << " every ::1 using 1:3 with boxes lc rgb 'red' title 'left'\n"
-                << "unset multiplot\n";
-            fig.caption("Session: CD projection of correct test trials (mean ± sem) and their endpoint "
-                        "distributions (Inagaki et al. 2019, Fig. 1-2 style)");
-            fig.render();
-        }
-        if (var.size() > 0) {
-            Gnuplot fig(out / "variability.png", 800, 500);
-            const auto vc = q(out / "variability.csv");
-            fig << epochs << "set xlabel 'time from go cue (s)'\nset ylabel 'across-trial SD (Hz)'\n"
-                << "set title 'variability of " << selective.size() << " selective units'\nset key top left\n"
-                << "plot " << vc << " every ::1 using 1:2 with lines lw 2 lc rgb 'blue' title 'right', " << vc
-                << " every ::1 using 1:3 with lines lw 2 lc rgb 'red' title 'left'\n";
-            fig.caption("Session: across-trial variability (SD) of the selective units over the trial");
-            fig.render();
-        }
-        if (!stim.empty()) {
-            Gnuplot fig(out / "cd_photoinhibition.png", 1200, 500);
-            const auto pc = q(out / "cd_projection.csv");
-            fig << "set multiplot layout 1,2\n" << epochs
-                << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key bottom left opaque\n";
-            const char* colours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
-            for (int r = 1; r >= 0; --r) {
-                fig << "set title '" << (r ? "right" : "left") << " trials: photoinhibition (all outcomes) vs control'\nplot "
-                    << pc << " every ::1 using 1:" << col({r, 1, 0.0}) << " with lines lw 2 lc rgb 'black' title 'control (correct)'";
-                int ci = 0;
-                for (const auto& key : keys) {
-                    const auto [kr, c, lvl] = key;
-                    if (kr != r || c != 2 || groups[key].n < 2) continue;
-                    fig << ", " << pc << " every ::1 using 1:" << col(key) << " with lines lw 2 lc rgb '"
-                        << colours[(ci++) % 6] << "' title 'stim condition " << lvl << " (n=" << groups[key].n << ")'";
-                }
-                fig << "\n";
+        if (examples::figures_wanted(options)) {
+            const auto p_text = [](double p) {
+                std::ostringstream os;
+                os.precision(2);
+                os << p;
+                return os.str();
+            };
+            // Cue alignment shifts trials by up to the spread of cue times: leave out the edges
+            // where some trials have no data (and the smoothing window shrinks).
+            const double x0 = grid.time(0) - cue + 0.15, x1 = grid.time(grid.n_out() - 1) - cue - 0.15;
+            const std::string xrange = "set xrange [" + std::to_string(x0) + ":" + std::to_string(x1) + "]\n";
+            const double sample_rel = s.trials[first].sample_start - s.trials[first].cue_start;
+            const double delay_rel = s.trials[first].delay_start - s.trials[first].cue_start;
+            const std::string epochs = "set arrow from " + std::to_string(sample_rel) + ", graph 0 to " +
+                                       std::to_string(sample_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
+                                       "set arrow from " + std::to_string(delay_rel) + ", graph 0 to " +
+                                       std::to_string(delay_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
+                                       "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb 'gray'\n" + xrange;
+            {
+                Gnuplot fig(out / "example_units.png", 1200, 400);
+                const auto ex = q(out / "example_units.csv");
+                fig << "set multiplot layout 1,3\nset xlabel 'time from go cue (s)'\nset ylabel 'rate (Hz)'\nset key top left\n"
+                    << epochs;
+                const char* titles[3] = {"right-selective unit ", "left-selective unit ", "non-selective unit "};
+                const std::size_t ids[3] = {best_r, best_l, none};
+                for (int k = 0; k < 3; ++k)
+                    fig << "set title '" << titles[k] << ids[k] + 1 << " (p = " << p_text(sel[ids[k]].p_value)
+                        << ")'\nplot " << ex << " every ::1 using 1:" << 2 + 2 * k << " with lines lw 2 lc rgb 'blue' title 'right', "
+                        << ex << " every ::1 using 1:" << 3 + 2 * k << " with lines lw 2 lc rgb 'red' title 'left'\n";
+                fig << "unset multiplot\n";
+                fig.caption("Session: example right-selective, left-selective and non-selective units, trial-averaged "
+                            "PSTHs of correct trials (rank-sum p in the titles)");
+                fig.render();
             }
-            fig << "unset multiplot\n";
-            fig.caption("Session: CD projections of photoinhibited trials against control correct trials");
-            fig.render();
+            const auto col = [&](const std::tuple<int, int, double>& key) {
+                const auto it = std::find(keys.begin(), keys.end(), key);
+                return it == keys.end() ? -1 : int(2 + 3 * (it - keys.begin()));
+            };
+            {
+                Gnuplot fig(out / "cd_projection.png", 1200, 500);
+                const auto pc = q(out / "cd_projection.csv");
+                fig << "set multiplot layout 1,2\n" << epochs
+                    << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key top left\n"
+                    << "set title 'correct test trials (mean ± sem)'\nplot ";
+                const int cr = col({1, 1, 0.0}), cl = col({0, 1, 0.0});
+                fig << pc << " every ::1 using 1:($" << cr << "-$" << cr + 1 << "):($" << cr << "+$" << cr + 1
+                    << ") with filledcurves lc rgb '#aaaaff' notitle, " << pc << " every ::1 using 1:" << cr
+                    << " with lines lw 2 lc rgb 'blue' title 'right', " << pc << " every ::1 using 1:($" << cl << "-$"
+                    << cl + 1 << "):($" << cl << "+$" << cl + 1 << ") with filledcurves lc rgb '#ffaaaa' notitle, " << pc
+                    << " every ::1 using 1:" << cl << " with lines lw 2 lc rgb 'red' title 'left'\n";
+                // Endpoint histograms (endpoint_histogram.csv), correct control test trials.
+                fig << "unset arrow\nset xrange [*:*]\nset title 'endpoints (last " << window_ms << " ms of delay)'\n"
+                    << "set xlabel 'normalised CD endpoint'\nset ylabel 'trials'\nset style fill transparent solid 0.5\n"
+                    << "set boxwidth 0.1\nplot " << q(out / "endpoint_histogram.csv")
+                    << " every ::1 using 1:2 with boxes lc rgb 'blue' title 'right', " << q(out / "endpoint_histogram.csv")
+                    << " every ::1 using 1:3 with boxes lc rgb 'red' title 'left'\n"
+                    << "unset multiplot\n";
+                fig.caption("Session: CD projection of correct test trials (mean ± sem) and their endpoint "
+                            "distributions (Inagaki et al. 2019, Fig. 1-2 style)");
+                fig.render();
+            }
+            if (var.size() > 0) {
+                Gnuplot fig(out / "variability.png", 800, 500);
+                const auto vc = q(out / "variability.csv");
+                fig << epochs << "set xlabel 'time from go cue (s)'\nset ylabel 'across-trial SD (Hz)'\n"
+                    << "set title 'variability of " << selective.size() << " selective units'\nset key top left\n"
+                    << "plot " << vc << " every ::1 using 1:2 with lines lw 2 lc rgb 'blue' title 'right', " << vc
+                    << " every ::1 using 1:3 with lines lw 2 lc rgb 'red' title 'left'\n";
+                fig.caption("Session: across-trial variability (SD) of the selective units over the trial");
+                fig.render();
+            }
+            if (!stim.empty()) {
+                Gnuplot fig(out / "cd_photoinhibition.png", 1200, 500);
+                const auto pc = q(out / "cd_projection.csv");
+                fig << "set multiplot layout 1,2\n" << epochs
+                    << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key bottom left opaque\n";
+                const char* colours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
+                for (int r = 1; r >= 0; --r) {
+                    fig << "set title '" << (r ? "right" : "left") << " trials: photoinhibition (all outcomes) vs control'\nplot "
+                        << pc << " every ::1 using 1:" << col({r, 1, 0.0}) << " with lines lw 2 lc rgb 'black' title 'control (correct)'";
+                    int ci = 0;
+                    for (const auto& key : keys) {
+                        const auto [kr, c, lvl] = key;
+                        if (kr != r || c != 2 || groups[key].n < 2) continue;
+                        fig << ", " << pc << " every ::1 using 1:" << col(key) << " with lines lw 2 lc rgb '"
+                            << colours[(ci++) % 6] << "' title 'stim condition " << lvl << " (n=" << groups[key].n << ")'";
+                    }
+                    fig << "\n";
+                }
+                fig << "unset multiplot\n";
+                fig.caption("Session: CD projections of photoinhibited trials against control correct trials");
+                fig.render();
+            }
         }
-        std::cerr << "figures written to " << out.string() << '\n';
-    } catch (const neurodyn::error& e) {
-        std::cerr << e.what() << '\n';
-        return 1;
-    }
-    return 0;
+        folder.commit();
+        std::cerr << "output in " << folder.target().string() << '\n';
+    });
 }
