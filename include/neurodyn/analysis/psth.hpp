@@ -21,7 +21,7 @@
 
 #include "neurodyn/core/error.hpp"
 #include "neurodyn/core/types.hpp"
-#include "neurodyn/io/session.hpp"
+#include "neurodyn/data/session.hpp"
 
 namespace neurodyn {
 

@@ -15,7 +15,7 @@
 #include "neurodyn/analysis/ranksum.hpp"
 #include "neurodyn/core/error.hpp"
 #include "neurodyn/core/types.hpp"
-#include "neurodyn/io/session.hpp"
+#include "neurodyn/data/session.hpp"
 
 namespace neurodyn {
 

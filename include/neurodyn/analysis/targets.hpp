@@ -12,7 +12,7 @@
 #include <xtensor/xtensor.hpp>
 
 #include "neurodyn/analysis/psth.hpp"
-#include "neurodyn/io/session.hpp"
+#include "neurodyn/data/session.hpp"
 
 namespace neurodyn {
 

@@ -1,6 +1,8 @@
 #pragma once
 /// \file session.hpp
-/// A typed recording session: units × trials of spike times, with per-trial behaviour.
+/// A typed recording session: units × trials of spike times, with per-trial behaviour. It lives
+/// in data/ because analyses and generators use it without any file format; io/matlab_session.hpp
+/// reads and writes it.
 ///
 /// Conventions (those of the Inagaki et al. 2019 ALM files, see docs/analysis.md):
 /// - times are in seconds relative to the start of each trial (spike times, sample/delay/cue

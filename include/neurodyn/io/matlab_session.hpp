@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "neurodyn/core/error.hpp"
-#include "neurodyn/io/session.hpp"
+#include "neurodyn/data/session.hpp"
 
 namespace neurodyn {
 
