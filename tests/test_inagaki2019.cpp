@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <array>
 #include <fstream>
+#include <span>
 #include <map>
 #include <sstream>
 #include <string>
@@ -74,26 +76,44 @@ Inagaki2019Preset noise_free(std::string name) {
 
 }  // namespace
 
+/// The rate arrays of trials run together as the lanes of one state of type X.
+template <class X>
+std::vector<Matrix<typename X::Scalar>> lanes_rates(const Inagaki2019Preset& p, PhotoinhibitionSide side,
+                                                    const std::vector<Inagaki2019TrialSpec>& spec, bool noisy = false,
+                                                    std::uint64_t seed = 0, long first = 0) {
+    return inagaki2019_trial_rates<X>(p, side, std::span<const Inagaki2019TrialSpec>(spec), noisy, seed, first);
+}
+
 TEST_CASE("golden: noise-free trajectories of every preset, PV level and trial type match the authors' code") {
+    // Both routes: one trial on a dynamic Vector<double> (scalar transfer function), and the
+    // right and left trials of a level as the two lanes of a Lanes<double, 4, 2> state
+    // (vectorised transfer function). The authors' arithmetic differs from ours only in
+    // rounding; over 6000 contracting steps that stays far below 1e-12 relative.
+    double worst = 0;
     for (const std::string name : {"one_hemi_multi_fp_step", "one_hemi_single_fp", "two_hemi_ramp", "two_hemi_internal"}) {
         CAPTURE(name);
         const auto golden = load_golden(name);
         const auto p = noise_free(name);
         REQUIRE(golden.size() == 2 * p.pv_levels.size());
-        const Inagaki2019Simulator<double> sim(p, PhotoinhibitionSide::bilateral);
         for (double pv : p.pv_levels) {
-            for (auto type : {TrialType::right, TrialType::left}) {
-                CAPTURE(pv);
+            CAPTURE(pv);
+            const std::vector<Inagaki2019TrialSpec> spec{{TrialType::right, pv, p.stim_amp}, {TrialType::left, pv, p.stim_amp}};
+            const auto lanes = lanes_rates<Lanes<double, 4, 2>>(p, PhotoinhibitionSide::bilateral, spec);
+            for (int b = 0; b < 2; ++b) {
+                const auto type = spec[std::size_t(b)].type;
                 CAPTURE(to_string(type));
                 const auto& g = golden.at({pv, type == TrialType::right ? 'R' : 'L'});
                 REQUIRE(g.K.size() == 601);
-                CHECK(max_rel_error(sim.rates({type, pv, p.stim_amp}, nullptr), g) < 1e-9);
-                CHECK(max_rel_error(simulate_inagaki2019_trial_generic<double>(p, type, pv, PhotoinhibitionSide::bilateral,
-                                                                                p.stim_amp, nullptr),
-                                    g) < 1e-9);
+                const double e_vec = max_rel_error(
+                    inagaki2019_trial_rates<double>(p, PhotoinhibitionSide::bilateral, spec[std::size_t(b)]), g);
+                const double e_lane = max_rel_error(lanes[std::size_t(b)], g);
+                CHECK(e_vec <= 1e-12);
+                CHECK(e_lane <= 1e-12);
+                worst = std::max({worst, e_vec, e_lane});
             }
         }
     }
+    MESSAGE("largest relative deviation from the golden trajectories: " << worst);
 }
 
 TEST_CASE("golden in float: the same trajectories to float rounding") {
@@ -103,15 +123,15 @@ TEST_CASE("golden in float: the same trajectories to float rounding") {
         CAPTURE(name);
         const auto golden = load_golden(name);
         const auto p = noise_free(name);
-        const Inagaki2019Simulator<float> sim(p, PhotoinhibitionSide::bilateral);
-        for (double pv : p.pv_levels)
-            for (auto type : {TrialType::right, TrialType::left}) {
-                const auto& g = golden.at({pv, type == TrialType::right ? 'R' : 'L'});
-                CHECK(max_rel_error(sim.rates({type, pv, p.stim_amp}, nullptr), g) < 2e-4);
-            }
-        // The generic route in float, too.
-        CHECK(max_rel_error(simulate_inagaki2019_trial_generic<float>(p, TrialType::left, p.pv_levels[2],
-                                                                      PhotoinhibitionSide::bilateral, p.stim_amp, nullptr),
+        for (double pv : p.pv_levels) {
+            const std::vector<Inagaki2019TrialSpec> spec{{TrialType::right, pv, p.stim_amp}, {TrialType::left, pv, p.stim_amp}};
+            const auto lanes = lanes_rates<Lanes<float, 4, 2>>(p, PhotoinhibitionSide::bilateral, spec);
+            CHECK(max_rel_error(lanes[0], golden.at({pv, 'R'})) < 2e-4);
+            CHECK(max_rel_error(lanes[1], golden.at({pv, 'L'})) < 2e-4);
+        }
+        // The one-trial route in float, too.
+        CHECK(max_rel_error(inagaki2019_trial_rates<float>(p, PhotoinhibitionSide::bilateral,
+                                                           {TrialType::left, p.pv_levels[2], p.stim_amp}),
                             golden.at({p.pv_levels[2], 'L'})) < 2e-4);
     }
 }
@@ -121,49 +141,45 @@ TEST_CASE("the authors' 2-s ramp of two_hemi_ramp is 3000 ms long: a 2000-ms ram
     CHECK(p.ramp_ms == 3000);
     p.ramp_ms = 2000;
     const auto golden = load_golden("two_hemi_ramp");
-    const Inagaki2019Simulator<double> sim(p, PhotoinhibitionSide::bilateral);
-    CHECK(max_rel_error(sim.rates({TrialType::right, 0.0, p.stim_amp}, nullptr), golden.at({0.0, 'R'})) > 0.1);
+    CHECK(max_rel_error(inagaki2019_trial_rates<double>(p, PhotoinhibitionSide::bilateral,
+                                                        {TrialType::right, 0.0, p.stim_amp}),
+                        golden.at({0.0, 'R'})) > 0.1);
 }
 
-TEST_CASE("with noise, the fast kernel and the generic route give the same trial (same draws)") {
+TEST_CASE("with noise, the one-trial Vector route and the lanes route give the same trial (same draws)") {
     const auto p = inagaki2019_preset("one_hemi_multi_fp_step");
-    const Inagaki2019Simulator<double> sim(p, PhotoinhibitionSide::ipsilateral);
     for (long trial : {0L, 1L, 2L}) {
-        Rng a = trial_rng(9, trial, 0), b = trial_rng(9, trial, 0);
-        const double amp = 0.75;
-        const Matrix<double> fast = sim.rates({TrialType::left, 2.0, amp}, &a);
+        const Inagaki2019TrialSpec spec{TrialType::left, 2.0, 0.75};
         const Matrix<double> slow =
-            simulate_inagaki2019_trial_generic<double>(p, TrialType::left, 2.0, PhotoinhibitionSide::ipsilateral, amp, &b);
-        // Same arithmetic up to operation order: differences are rounding, far below 1e-9.
-        CHECK(((fast - slow).cwiseAbs().array() / (slow.cwiseAbs().array() + 1e-12)).maxCoeff() < 1e-9);
-        CHECK(a.state() == b.state());  // both drew exactly 4 × 6000 normals
+            inagaki2019_trial_rates<double>(p, PhotoinhibitionSide::ipsilateral, spec, true, 9, trial);
+        const auto fast = lanes_rates<Lanes<double, 4, 1>>(p, PhotoinhibitionSide::ipsilateral, {spec}, true, 9, trial);
+        // Same draws; the transfer function is evaluated by std::log1p on one route and by
+        // Eigen's vectorised log on the other (a few ulp), and the noisy dynamics amplify such
+        // differences only mildly over 6000 steps: far below 1e-9.
+        CHECK(((fast[0] - slow).cwiseAbs().array() / (slow.cwiseAbs().array() + 1e-12)).maxCoeff() < 1e-9);
     }
 }
 
-TEST_CASE("a trial gives the same numbers alone and as one of eight interleaved lanes") {
+TEST_CASE("a trial gives bitwise the same numbers alone and as any of eight lanes") {
     const auto p = inagaki2019_preset("two_hemi_internal");
-    const Inagaki2019Simulator<double> sim(p, PhotoinhibitionSide::bilateral);
     constexpr int B = 8;  // as run_inagaki2019_task
-    std::array<Inagaki2019TrialSpec, B> spec;
-    std::array<Rng, B> g;
-    std::array<Rng*, B> gp;
-    for (int b = 0; b < B; ++b) {
+    std::vector<Inagaki2019TrialSpec> spec(B);
+    for (int b = 0; b < B; ++b)
         spec[std::size_t(b)] = {b % 2 ? TrialType::left : TrialType::right, std::array{0.0, 1.3, 2.3, 7.0}[b % 4],
                                 0.4 + 0.01 * (b - 4)};
-        g[std::size_t(b)] = trial_rng(2, b, 0);
-        gp[std::size_t(b)] = b == 5 ? nullptr : &g[std::size_t(b)];  // lane 5 noise-free
-    }
-    std::array<Matrix<double>, B> lanes;
-    for (auto& m : lanes) m = Matrix<double>::Zero(p.n_steps + 1, 4);
-    sim.run_lanes<B>(spec, gp, [&](long K, const Eigen::Array<double, 4, B>& r) {
-        for (int b = 0; b < B; ++b) lanes[std::size_t(b)].row(K - 1) = r.col(b).matrix().transpose();
-    });
+    const long first = 40;
+    const auto lanes = lanes_rates<Lanes<double, 4, B>>(p, PhotoinhibitionSide::bilateral, spec, true, 2, first);
     for (int b = 0; b < B; ++b) {
         CAPTURE(b);
-        Rng alone = trial_rng(2, b, 0);
-        const Matrix<double> r = sim.rates(spec[std::size_t(b)], b == 5 ? nullptr : &alone);
-        CHECK((r - lanes[std::size_t(b)]).cwiseAbs().maxCoeff() <= 1e-12 * r.cwiseAbs().maxCoeff());
+        // Lane b is trial first + b: alone, it is trial first + b with the same streams.
+        const auto alone = lanes_rates<Lanes<double, 4, 1>>(p, PhotoinhibitionSide::bilateral, {spec[std::size_t(b)]},
+                                                            true, 2, first + b);
+        CHECK((alone[0].array() == lanes[std::size_t(b)].array()).all());
     }
+    // In float too.
+    const auto lanes_f = lanes_rates<Lanes<float, 4, B>>(p, PhotoinhibitionSide::bilateral, spec, true, 2, first);
+    const auto alone_f = lanes_rates<Lanes<float, 4, 1>>(p, PhotoinhibitionSide::bilateral, {spec[5]}, true, 2, first + 5);
+    CHECK((alone_f[0].array() == lanes_f[5].array()).all());
 }
 
 TEST_CASE("one_hemi_multi_fp_step with noise: two separated attractors, ~85-92 % correct, chance at PV = 6") {
@@ -291,12 +307,13 @@ TEST_CASE("task summaries agree with the per-trial records") {
 
 TEST_CASE("photoinhibition: window and side") {
     const auto p = noise_free("one_hemi_multi_fp_step");  // JH = 0: hemispheres independent
-    const Inagaki2019Simulator<double> bi(p, PhotoinhibitionSide::bilateral), ipsi(p, PhotoinhibitionSide::ipsilateral),
-        contra(p, PhotoinhibitionSide::contralateral);
-    const Matrix<double> r0 = bi.rates({TrialType::right, 0.0, p.stim_amp}, nullptr);
-    const Matrix<double> rb = bi.rates({TrialType::right, 2.0, p.stim_amp}, nullptr);
-    const Matrix<double> ri = ipsi.rates({TrialType::right, 2.0, p.stim_amp}, nullptr);
-    const Matrix<double> rc = contra.rates({TrialType::right, 2.0, p.stim_amp}, nullptr);
+    auto rates = [&](PhotoinhibitionSide side, double pv) {
+        return lanes_rates<Lanes<double, 4, 1>>(p, side, {{TrialType::right, pv, p.stim_amp}})[0];
+    };
+    const Matrix<double> r0 = rates(PhotoinhibitionSide::bilateral, 0.0);
+    const Matrix<double> rb = rates(PhotoinhibitionSide::bilateral, 2.0);
+    const Matrix<double> ri = rates(PhotoinhibitionSide::ipsilateral, 2.0);
+    const Matrix<double> rc = rates(PhotoinhibitionSide::contralateral, 2.0);
     // Light starts on step 2502 (1-based); its first effect is on h after that step, i.e. on
     // r(2504) = G(h(2503)). Everything before is untouched.
     CHECK(rb.topRows(2503) == r0.topRows(2503));
@@ -378,14 +395,42 @@ TEST_CASE("task: invalid options and numerical failure name what is wrong") {
     opt.pv_levels = {};
     opt.trials_per_type = 0;
     CHECK_THROWS_AS((void)run_inagaki2019_task(p, opt), invalid_parameter);
+    // Sizes are checked before allocating: 8·10^11 trials kept do not fit in memory (was bad_alloc).
+    opt.trials_per_type = 99999999999;
+    try {
+        (void)run_inagaki2019_task(p, opt);
+        FAIL("expected invalid_parameter");
+    } catch (const invalid_parameter& e) {
+        CHECK(e.parameter() == "trials_per_type");
+    }
+    opt.trials_per_type = 4;
+    opt.threads = -3;
+    try {
+        (void)run_inagaki2019_task(p, opt);
+        FAIL("expected invalid_parameter");
+    } catch (const invalid_parameter& e) {
+        CHECK(e.parameter() == "threads");
+    }
+    opt.threads = 0;
+    // The lanes of the batched route report the diverging trial's own index.
+    auto lane_bad = p;
+    lane_bad.j_CC = 1e308;
+    lane_bad.i_C = 1.7e308;
+    try {
+        (void)inagaki2019_trial_rates<Lanes<double, 4, 2>>(lane_bad, PhotoinhibitionSide::bilateral,
+                                                           std::vector<Inagaki2019TrialSpec>(2), false, 0, 30);
+        FAIL("expected numerical_error");
+    } catch (const numerical_error& e) {
+        CHECK(e.trial() == 30);
+    }
     // A diverging configuration stops with the step and trial.
     auto bad = p;
     // Finite parameters whose sum overflows: W·r + I = 1e308·r + 1.7e308 > DBL_MAX at step 0.
     bad.j_CC = 1e308;
     bad.i_C = 1.7e308;
-    const Inagaki2019Simulator<double> sim(bad, PhotoinhibitionSide::bilateral);
     try {
-        (void)sim.rates({TrialType::right, 0.0, 0.8}, nullptr, 17);
+        (void)inagaki2019_trial_rates<double>(bad, PhotoinhibitionSide::bilateral, {TrialType::right, 0.0, 0.8}, false,
+                                              0, 17);
         FAIL("expected numerical_error");
     } catch (const numerical_error& e) {
         CHECK(e.trial() == 17);

@@ -18,6 +18,7 @@
 #include "neurodyn/integrate/recorder.hpp"
 #include "neurodyn/integrate/simulate.hpp"
 #include "neurodyn/models/rate_network.hpp"
+#include "neurodyn/perturb/add_input.hpp"
 
 using namespace neurodyn;
 
@@ -52,7 +53,7 @@ struct Clamp0 {  // pins unit 0 at 0.5
 
 static_assert(Model<Leak<double>>);
 static_assert(Model<RateNetwork<Logistic<float>, float>>);
-static_assert(Stepper<Euler<double>, double>);
+static_assert(Stepper<Euler<double>, Leak<double>>);
 static_assert(!Model<int>);
 
 TEST_CASE_TEMPLATE("Euler on the leak: first order in dt", T, float, double) {
@@ -222,11 +223,17 @@ double forced_error(double dt, double t_end = 20.0) {
 }
 }  // namespace
 
-static_assert(Stepper<RK4<double>, double>);
-static_assert(Stepper<ExponentialEuler<float>, float>);
-static_assert(Stepper<EulerMaruyama<double>, double>);
-static_assert(Stepper<EulerMaruyama<float, NoiseScaling::per_step>, float>);
-static_assert(Stepper<DormandPrince45<double>, double>);
+static_assert(Stepper<RK4<double>, Forced<double>>);
+static_assert(Stepper<ExponentialEuler<float>, Forced<float>>);
+static_assert(Stepper<EulerMaruyama<double>, OU<double>>);
+static_assert(Stepper<EulerMaruyama<float, NoiseScaling::per_step>, OU<float>>);
+static_assert(Stepper<DormandPrince45<double>, Forced<double>>);
+// The pairing is checked against the actual model: a model without decay_rates()/drive() is
+// not a partner of ExponentialEuler, one without diffusion() not of EulerMaruyama (simulate()
+// would stop at the stepper's static_assert naming the missing member).
+static_assert(!Stepper<ExponentialEuler<double>, Leak<double>>);
+static_assert(!Stepper<EulerMaruyama<double>, Leak<double>>);
+static_assert(!Stepper<Euler<float>, Leak<double>>);  // scalar types differ
 static_assert(ControlledStepper<DormandPrince45<float>, float>);
 static_assert(LinearDecayModel<Forced<double>> && StochasticModel<OU<float>>);
 
@@ -439,4 +446,82 @@ TEST_CASE("RateNetwork: derivative allocates nothing after the first call") {
     CHECK_NOTHROW(net.derivative(x, 0.0, u, d));
     Eigen::internal::set_is_malloc_allowed(true);
     CHECK(d.allFinite());
+}
+
+// ---------------------------------------------------------------------------------------------
+// State types: one model definition on one trial or on lanes
+// ---------------------------------------------------------------------------------------------
+namespace {
+/// τ dx/dt = −x + W x + u on two units, written once over the state type X.
+struct Pair {
+    using scalar_type = double;
+    double tau = 10;
+    Eigen::Matrix2d W = (Eigen::Matrix2d() << 0.2, -0.1, 0.3, 0.1).finished();
+    index_t size() const { return 2; }
+    template <class X>
+    void derivative(const X& x, double t, const X& u, X& d) const {
+        d.matrix().noalias() = W * x.matrix();
+        d.array() = (d.array() - x.array() + u.array() + 0.1 * std::sin(0.05 * t)) / tau;
+    }
+};
+}  // namespace
+
+static_assert(Model<Pair> && Model<Pair, Lanes<double, 2, 4>> && Model<Pair, FixedVector<double, 2>>);
+static_assert(Stepper<Euler<double, Lanes<double, 2, 4>>, Pair> && Stepper<RK4<double, Lanes<double, 2, 4>>, Pair>);
+static_assert(state_lanes<Lanes<double, 2, 4>> == 4 && state_lanes<Vector<double>> == 1);
+
+TEST_CASE("lanes: Euler and RK4 advance four trials as columns, each as it runs alone") {
+    const Pair m;
+    Lanes<double, 2, 4> x0;
+    x0 << 1.0, -0.5, 0.25, 2.0,  //
+        0.0, 0.5, -1.0, 0.75;
+    // A per-lane input: lane b gets u = (b, −b) during [5, 15).
+    Lanes<double, 2, 4> v;
+    v << 0, 1, 2, 3, 0, -1, -2, -3;
+    const TimeGrid grid(0.1, 300);
+    auto run_rk4 = [&](auto x, auto add) {
+        using X = decltype(x);
+        RK4<double, X> rk;
+        AddInput<X> in(add, BoxPulse(5.0, 15.0));
+        simulate(m, rk, x, grid, NoInput{}, in);
+        return x;
+    };
+    auto run_euler = [&](auto x, auto add) {
+        using X = decltype(x);
+        Euler<double, X> eu;
+        AddInput<X> in(add, BoxPulse(5.0, 15.0));
+        simulate(m, eu, x, grid, NoInput{}, in);
+        return x;
+    };
+    const Lanes<double, 2, 4> xr = run_rk4(x0, v), xe = run_euler(x0, v);
+    for (int b = 0; b < 4; ++b) {
+        CAPTURE(b);
+        const Vector<double> c0 = x0.col(b).matrix(), cv = v.col(b).matrix();
+        // Same operations on every element: the lanes are bitwise the single-trial runs.
+        CHECK((run_rk4(c0, cv).array() == xr.col(b)).all());
+        CHECK((run_euler(c0, cv).array() == xe.col(b)).all());
+        // And Euler (first order, dt/τ = 0.01) is within 1e-2 relative of RK4.
+        CHECK((xe.col(b) - xr.col(b)).abs().maxCoeff() <= 1e-2 * (1 + xr.col(b).abs().maxCoeff()));
+    }
+}
+
+namespace {
+struct Square {  // dx/dt = x²
+    using scalar_type = double;
+    index_t size() const { return 1; }
+    template <class X>
+    void derivative(const X& x, double, const X&, X& d) const { d = x.square(); }
+};
+}  // namespace
+
+TEST_CASE("lanes: a non-finite lane is reported with its own trial index") {
+    Lanes<double, 1, 3> x;
+    x << 0.1, 0.2, 5.0;  // lane 2 blows up first (dx/dt = x², finite-time blow-up at 1/x0)
+    Euler<double, Lanes<double, 1, 3>> eu;
+    try {
+        simulate(Trial{100, 1}, Square{}, eu, x, TimeGrid(0.05, 100), NoInput{});
+        FAIL("expected numerical_error");
+    } catch (const numerical_error& e) {
+        CHECK(e.trial() == 102);
+    }
 }

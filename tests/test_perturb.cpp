@@ -1,5 +1,5 @@
-// Tests for perturb/: WindowNoise, Silencing, Clamp (and a user-written hook, as in
-// docs/integrators_and_hooks.md). Photoinhibition cases: see the section at the end.
+// Tests for perturb/: WindowNoise, Silencing, Clamp, AddInput, ScaleInput, InputNoise (and a
+// user-written hook, as in docs/integrators_and_hooks.md).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -10,7 +10,10 @@
 #include "neurodyn/integrate/rk4.hpp"
 #include "neurodyn/integrate/simulate.hpp"
 #include "neurodyn/models/rate_network.hpp"
+#include "neurodyn/perturb/add_input.hpp"
 #include "neurodyn/perturb/clamp.hpp"
+#include "neurodyn/perturb/input_noise.hpp"
+#include "neurodyn/inputs/ramp.hpp"
 #include "neurodyn/perturb/silencing.hpp"
 #include "neurodyn/perturb/window_noise.hpp"
 
@@ -225,5 +228,105 @@ TEST_CASE("a user-written hook composes with library hooks") {
 }
 
 // --------------------------------------------------------------------------------------------
-// Photoinhibition (perturb/photoinhibition.hpp, owned by H1a): cases may be added here.
+// AddInput, ScaleInput, InputNoise (generic input hooks, any state type)
 // --------------------------------------------------------------------------------------------
+namespace {
+/// The input each step, for any state type.
+template <class X>
+struct AnyInputLog {
+    std::vector<double> t;
+    std::vector<X> u;
+    void on_input(double s, X& v) { t.push_back(s); u.push_back(v); }
+};
+/// dx/dt = 0: the hooks alone shape what the log sees.
+struct Still {
+    using scalar_type = double;
+    index_t n = 3;
+    index_t size() const { return n; }
+    template <class X>
+    void derivative(const X&, double, const X&, X& d) const { d.setZero(); }
+};
+}  // namespace
+
+TEST_CASE("AddInput: a vector added during a window, sharp or smoothed; ScaleInput: a gain in a window") {
+    Vector<double> v(3);
+    v << 1.0, -2.0, 0.5;
+    AddInput<Vector<double>> box(v, BoxPulse(2.0, 5.0));
+    AddInput<Vector<double>> smooth(v, BoxPulse(2.0, 5.0, 1.0));
+    AddInput<Vector<double>, Ramp> ramp(v, Ramp{0.0, 4.0, 2.0});
+    ScaleInput<Vector<double>> half(Vector<double>::Constant(3, 0.5), {3.0, 4.0});
+    AnyInputLog<Vector<double>> a, b, c;
+    Euler<double> eu;
+    Vector<double> x = Vector<double>::Zero(3);
+    const TimeGrid grid(1.0, 8);
+    simulate(Still{}, eu, x, grid, NoInput{}, box, half, a);
+    simulate(Still{}, eu, x, grid, NoInput{}, smooth, b);
+    simulate(Still{}, eu, x, grid, NoInput{}, ramp, c);
+    REQUIRE(a.u.size() == 8);
+    for (std::size_t i = 0; i < 8; ++i) {
+        const double t = a.t[i];
+        CAPTURE(t);
+        // Steps starting in [2, 5) get v; those in [3, 4) at half gain.
+        const double gain = t >= 2 && t < 5 ? (t >= 3 && t < 4 ? 0.5 : 1.0) : 0.0;
+        CHECK((a.u[i] - gain * v).cwiseAbs().maxCoeff() == 0.0);
+        // Smoothed: 1 − e^{−(t−2)} inside, (1 − e^{−3}) e^{−(t−5)} after.
+        const double s = t < 2 ? 0 : t < 5 ? 1 - std::exp(-(t - 2)) : (1 - std::exp(-3.0)) * std::exp(-(t - 5));
+        CHECK((b.u[i] - s * v).cwiseAbs().maxCoeff() <= 1e-15);
+        // Ramp: 2·t/4 up to t = 4, then 2.
+        CHECK((c.u[i] - std::min(2.0, 0.5 * t) * v).cwiseAbs().maxCoeff() <= 1e-15);
+    }
+    CHECK_THROWS_AS(AddInput<Vector<double>>(Vector<double>::Constant(2, NAN), BoxPulse(0, 1)), invalid_parameter);
+    CHECK_THROWS_AS(ScaleInput<Vector<double>>(Vector<double>::Ones(3), {5.0, 1.0}), invalid_parameter);
+}
+
+TEST_CASE("InputNoise: per-step and white scaling, window, the same draws alone and in lanes") {
+    const int n = 20000;
+    const TimeGrid grid(0.25, n);
+    auto sample_sd = [](const std::vector<Vector<double>>& u) {
+        double s = 0, s2 = 0, k = 0;
+        for (const auto& v : u)
+            for (double e : v) {
+                s += e;
+                s2 += e * e;
+                ++k;
+            }
+        const double m = s / k;
+        return std::make_pair(m, std::sqrt(s2 / k - m * m));
+    };
+    Euler<double> eu;
+    Vector<double> x = Vector<double>::Zero(3);
+    InputNoise<Vector<double>> per_step({.sigma = 2.0});
+    InputNoise<Vector<double>> white({.sigma = 2.0, .scaling = InputNoiseScaling::white, .dt = grid.dt()});
+    AnyInputLog<Vector<double>> a, b;
+    simulate(Trial{3, 9}, Still{}, eu, x, grid, NoInput{}, per_step, a);
+    simulate(Trial{3, 9}, Still{}, eu, x, grid, NoInput{}, white, b);
+    const auto [ma, sa] = sample_sd(a.u);
+    const auto [mb, sb] = sample_sd(b.u);
+    // 60000 draws: the sd of a sample sd is σ/√(2·60000) ≈ 0.003σ; 4 s.e. below.
+    CHECK(std::abs(ma) < 4 * 2.0 / std::sqrt(3.0 * n));
+    CHECK(std::abs(sa - 2.0) < 4 * 2.0 / std::sqrt(6.0 * n));
+    // White noise of intensity σ: per-step sd σ/√dt = 4 at dt = 0.25 — the same ξ, scaled.
+    CHECK(sb == doctest::Approx(sa / std::sqrt(grid.dt())).epsilon(1e-12));
+    // The window: only steps starting in [100, 200) are noisy.
+    InputNoise<Vector<double>> windowed({.sigma = 1.0, .window = {100.0, 200.0}});
+    AnyInputLog<Vector<double>> w;
+    simulate(Trial{3, 9}, Still{}, eu, x, TimeGrid(1.0, 300), NoInput{}, windowed, w);
+    for (std::size_t i = 0; i < w.u.size(); ++i) CHECK((w.u[i].array() != 0.0).all() == (w.t[i] >= 100 && w.t[i] < 200));
+    // Lane b of a batch starting at trial 3 draws what trial 3 + b draws alone.
+    using X = Lanes<double, 3, 4>;
+    Euler<double, X> eu4;
+    X x4 = X::Zero();
+    InputNoise<X> batched({.sigma = 2.0});
+    AnyInputLog<X> l;
+    simulate(Trial{3, 9}, Still{}, eu4, x4, TimeGrid(1.0, 50), NoInput{}, batched, l);
+    for (int lane = 0; lane < 4; ++lane) {
+        InputNoise<Vector<double>> alone({.sigma = 2.0});
+        AnyInputLog<Vector<double>> one;
+        simulate(Trial{3 + lane, 9}, Still{}, eu, x, TimeGrid(1.0, 50), NoInput{}, alone, one);
+        bool same = true;
+        for (std::size_t i = 0; i < 50; ++i) same = same && (one.u[i].array() == l.u[i].col(lane)).all();
+        CHECK(same);
+    }
+    CHECK_THROWS_AS(InputNoise<Vector<double>>({.sigma = -1.0}), invalid_parameter);
+    CHECK_THROWS_AS(InputNoise<Vector<double>>({.sigma = 1.0, .scaling = InputNoiseScaling::white}), invalid_parameter);
+}

@@ -9,7 +9,7 @@
 ///    left trials, pulse = 1 − e^{−(t−1500)/20} on (1500, 2500], then e^{−(t−2500)/20}·(1 − e^{−50});
 ///  - photoinhibition drive on h_I: **sign·PV**·pulse over (2500, 3100] with the same 20 ms
 ///    smoothing. In the authors' code the drive carries the trial's sign (+PV on right, −PV on
-///    left trials): design.md's "±{0,150,300,600}". The linear model is then exactly odd-
+///    left trials): the published levels are ±{0, 150, 300, 600}. The linear model is then exactly odd-
 ///    symmetric, and on both trial types the light pushes the memory towards the other side
 ///    (onto h_I, +PV moves the line state towards h_C < h_N);
 ///  - noise on h_C, h_N, h_I: a frozen Ornstein–Uhlenbeck process drawn per trial on a 1 ms
@@ -36,6 +36,9 @@
 /// draws from Rng(seed, g, purpose) with purposes noise (0), stimulus (1), initial state (2):
 /// the same numbers on any thread count.
 ///
+/// `run_continuous_attractor_task` is the delayed-response protocol (delayed_response.hpp) with
+/// the policy `ContinuousAttractorPolicy` (one trial per call: adaptive steps are per trial).
+///
 /// \code
 /// neurodyn::ContinuousAttractorTaskOptions opt;
 /// opt.trials_per_type = 500;
@@ -55,7 +58,7 @@
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/time_grid.hpp"
 #include "neurodyn/core/types.hpp"
-#include "neurodyn/experiments/inagaki2019_task.hpp"  // TrialType, Inagaki2019Projection
+#include "neurodyn/experiments/delayed_response.hpp"
 #include "neurodyn/inputs/pulses.hpp"
 #include "neurodyn/integrate/dormand_prince.hpp"
 #include "neurodyn/models/continuous_attractor.hpp"
@@ -177,75 +180,11 @@ private:
     const ContinuousAttractorNoise* noise_;
 };
 
-/// One trial's outcome (fields as Inagaki2019Trial; `end` and `window` hold (h_C, h_N)).
-struct ContinuousAttractorTrial {
-    int pv_index = 0;
-    TrialType type = TrialType::right;
-    long trial = 0;
-    bool correct = false;
-    double stim_amp = 0;
-    std::array<double, 2> end{};     ///< (h_C, h_N) at readout_ms
-    double h_I_end = 0;              ///< h_I at readout_ms
-    std::array<double, 2> window{};  ///< (h_C, h_N) averaged over the CD window
-    double endpoint = 0;             ///< normalised CD projection of `end`
-    double endpoint_window = 0;      ///< normalised CD projection of `window`
-};
+using ContinuousAttractorTrial = DelayedResponseTrial;  ///< aux_end holds h_I at the readout
 
-/// Fractions of trials per endpoint bin.
-struct EndpointHistogram {
-    std::vector<double> centre;    ///< bin centres
-    std::vector<double> fraction;  ///< count / trials of that type and level
-};
-
-struct ContinuousAttractorTaskResult {
+/// The protocol's result plus the options it ran with.
+struct ContinuousAttractorTaskResult : DelayedResponseResult {
     ContinuousAttractorTaskOptions options;
-    std::vector<double> pv_levels;
-    long trials_per_type = 0;
-    std::uint64_t seed = 0;
-    std::vector<long> n_correct;                    ///< [pv_index·2 + type]
-    std::vector<ContinuousAttractorTrial> trials;   ///< when keep_trials, in global-index order
-    Vector<double> coding_direction;                ///< unit vector over (h_C, h_N)
-    double offset = 0, scale = 1;                   ///< normalised = (CD·h − offset)/scale
-    std::vector<double> time_ms;                    ///< record times
-    std::vector<Inagaki2019Projection> projections; ///< [(pv_index·2 + type)·2 + (correct ? 0 : 1)]
-    AdaptiveStats integration;                      ///< summed over trials
-
-    long correct(std::size_t pv_index, TrialType t) const { return n_correct.at(pv_index * 2 + std::size_t(t)); }
-    double fraction_correct(std::size_t pv_index, TrialType t) const {
-        return double(correct(pv_index, t)) / double(trials_per_type);
-    }
-    double fraction_correct(std::size_t pv_index) const {
-        return double(correct(pv_index, TrialType::right) + correct(pv_index, TrialType::left)) /
-               double(2 * trials_per_type);
-    }
-    const Inagaki2019Projection& projection(std::size_t pv_index, TrialType t, bool correct_trials) const {
-        return projections.at((pv_index * 2 + std::size_t(t)) * 2 + (correct_trials ? 0 : 1));
-    }
-    double normalise(double hC, double hN) const {
-        return (coding_direction[0] * hC + coding_direction[1] * hN - offset) / scale;
-    }
-    /// Histogram of the normalised endpoints (at readout_ms) of one level and trial type, as the
-    /// authors: bins of width `width` centred on lo, lo + width, …, hi; fractions of all trials of
-    /// that type (so correct-only fractions sum to the fraction correct). Needs keep_trials.
-    EndpointHistogram endpoint_histogram(std::size_t pv_index, TrialType t, bool correct_only = true,
-                                         double lo = -1.4, double hi = 2.5, double width = 0.1) const {
-        require(!trials.empty(), "keep_trials", "false", "must be true to histogram endpoints");
-        require(pv_index < pv_levels.size(), "pv_index", pv_index, "must be < the number of PV levels");
-        require_positive("width", width);
-        require(hi >= lo, "hi", hi, "must be >= lo");
-        const auto bins = std::size_t(std::lround((hi - lo) / width)) + 1;
-        EndpointHistogram h;
-        h.centre.resize(bins);
-        h.fraction.assign(bins, 0.0);
-        for (std::size_t b = 0; b < bins; ++b) h.centre[b] = lo + width * double(b);
-        for (const auto& tr : trials) {
-            if (std::size_t(tr.pv_index) != pv_index || tr.type != t || (correct_only && !tr.correct)) continue;
-            const double x = std::round((tr.endpoint - lo) / width);
-            if (x < 0 || x >= double(bins)) continue;  // outside the plotted range, as histcounts
-            h.fraction[std::size_t(x)] += 1.0 / double(trials_per_type);
-        }
-        return h;
-    }
 };
 
 /// Simulate one trial and call `observe(t, x)` at t = 0, 1, …, trial_ms (x: the 12-state).
@@ -271,142 +210,64 @@ AdaptiveStats run_continuous_attractor_trial(const ContinuousAttractor<double>& 
                               watch);
 }
 
+/// The continuous attractor as a policy of the delayed-response protocol: one trial per call,
+/// Dormand–Prince on the 12-state; the read-out pair is (h_C, h_N) at 1-ms samples.
+/// \code
+/// neurodyn::ContinuousAttractorPolicy policy(opt);
+/// auto res = neurodyn::run_delayed_response(policy, {.trials_per_type = 100, .pv_levels = opt.pv_levels});
+/// \endcode
+class ContinuousAttractorPolicy {
+public:
+    static constexpr int lanes = 1;
+
+    explicit ContinuousAttractorPolicy(const ContinuousAttractorTaskOptions& o) : o_(o), model_(o.model) { o.validate(); }
+
+    long samples() const noexcept { return std::lround(o_.trial_ms) + 1; }
+    long readout_sample() const noexcept { return std::lround(o_.readout_ms); }
+    long window_samples() const noexcept { return std::lround(o_.cd_window_ms); }
+    double sample_ms() const noexcept { return 1.0; }
+    StimulusAmplitude stimulus_amplitude() const noexcept { return {o_.stim_amp, o_.stim_sigma}; }
+
+    template <class Sink>
+    AdaptiveStats run(const std::array<DelayedResponseSpec, 1>& spec, std::uint64_t seed, Sink& sink) const {
+        const DelayedResponseSpec& s = spec[0];
+        Rng noise_rng = trial_rng(seed, s.index, std::uint64_t(ContinuousAttractorStream::noise));
+        Rng init_rng = trial_rng(seed, s.index, std::uint64_t(ContinuousAttractorStream::initial_state));
+        const ContinuousAttractorNoise noise(o_.noise_sigma, o_.noise_tau, o_.noise_dt, o_.trial_ms, noise_rng);
+        Vector<double> x(model_.size());
+        for (index_t i = 0; i < x.size(); ++i) x[i] = o_.init_sigma * init_rng.normal();
+        return run_continuous_attractor_trial(
+            model_, o_, s.type, s.stim_amp, s.pv, &noise, x,
+            [&](double time, const Vector<double>& h) {
+                const long k = std::lround(time);
+                if (sink.wants(k)) sink.put(k, 0, h[0], h[1], h[2]);
+            },
+            s.index);
+    }
+
+private:
+    ContinuousAttractorTaskOptions o_;
+    ContinuousAttractor<double> model_;
+};
+
 /// Run the task: every PV level × trial type × N trials, in parallel and deterministic on any
 /// thread count; classification, fraction correct, coding direction, normalised endpoints and
 /// mean ± sd CD projections over time per (level, type, outcome).
 inline ContinuousAttractorTaskResult run_continuous_attractor_task(const ContinuousAttractorTaskOptions& opt = {}) {
     opt.validate();
+    DelayedResponseOptions o;
+    o.trials_per_type = opt.trials_per_type;
+    o.seed = opt.seed;
+    o.pv_levels = opt.pv_levels;
+    o.threads = opt.threads;
+    o.record_every = opt.record_every;
+    o.record_projections = opt.record_projections;
+    o.keep_trials = opt.keep_trials;
+    o.batch = opt.batch;
+    o.progress = opt.progress;
     ContinuousAttractorTaskResult res;
+    static_cast<DelayedResponseResult&>(res) = run_delayed_response(ContinuousAttractorPolicy(opt), o);
     res.options = opt;
-    res.pv_levels = opt.pv_levels;
-    res.trials_per_type = opt.trials_per_type;
-    res.seed = opt.seed;
-    std::size_t p0 = res.pv_levels.size();
-    for (std::size_t p = 0; p < res.pv_levels.size() && p0 == res.pv_levels.size(); ++p)
-        if (res.pv_levels[p] == 0) p0 = p;
-    require(p0 < res.pv_levels.size(), "pv_levels", "no 0 level",
-            "must include 0: unperturbed trials define the coding direction");
-
-    const ContinuousAttractor<double> model(opt.model);
-    const std::size_t n_pv = res.pv_levels.size();
-    const long N = opt.trials_per_type;
-    const long n_total = long(n_pv) * 2 * N;
-    const long e = opt.record_every;
-    const long n_ms = std::lround(opt.trial_ms);
-    const long n_rec = opt.record_projections ? n_ms / e + 1 : 0;
-    const long k_end = std::lround(opt.readout_ms), k_w0 = k_end - std::lround(opt.cd_window_ms);
-    const StimulusAmplitude amplitude{opt.stim_amp, opt.stim_sigma};
-
-    struct Slot {
-        std::vector<double> traj;  // n_rec × 2
-        ContinuousAttractorTrial t;
-        AdaptiveStats stats;
-    };
-    std::vector<Slot> slots(opt.batch);
-    for (auto& s : slots) s.traj.assign(std::size_t(2 * n_rec), 0.0);
-    std::vector<std::vector<double>> moments(n_pv * 4, std::vector<double>(std::size_t(5 * n_rec), 0.0));
-    std::vector<long> group_n(n_pv * 4, 0);
-    res.n_correct.assign(n_pv * 2, 0);
-    std::array<std::array<double, 2>, 2> window_sum{};
-    std::array<std::vector<std::array<double, 2>>, 2> unperturbed_windows;
-    if (opt.keep_trials) res.trials.reserve(std::size_t(n_total));
-
-    auto simulate_one = [&](long g, std::size_t slot) {
-        Slot& s = slots[slot];
-        const long cell = g / N;
-        const auto p = std::size_t(cell / 2);
-        const auto type = TrialType(cell % 2);
-        Rng noise_rng = trial_rng(opt.seed, g, std::uint64_t(ContinuousAttractorStream::noise));
-        Rng stim_rng = trial_rng(opt.seed, g, std::uint64_t(ContinuousAttractorStream::stimulus));
-        Rng init_rng = trial_rng(opt.seed, g, std::uint64_t(ContinuousAttractorStream::initial_state));
-        ContinuousAttractorTrial& t = s.t;
-        t = ContinuousAttractorTrial{};
-        t.pv_index = int(p);
-        t.type = type;
-        t.trial = g % N;
-        t.stim_amp = amplitude.draw(stim_rng);
-        const ContinuousAttractorNoise noise(opt.noise_sigma, opt.noise_tau, opt.noise_dt, opt.trial_ms, noise_rng);
-        Vector<double> x(model.size());
-        for (index_t i = 0; i < x.size(); ++i) x[i] = opt.init_sigma * init_rng.normal();
-        double w1 = 0, w2 = 0;
-        double* traj = s.traj.data();
-        s.stats = run_continuous_attractor_trial(
-            model, opt, type, t.stim_amp, res.pv_levels[p], &noise, x,
-            [&](double time, const Vector<double>& h) {
-                const long k = std::lround(time);
-                if (n_rec > 0 && k % e == 0) {
-                    traj[2 * (k / e)] = h[0];
-                    traj[2 * (k / e) + 1] = h[1];
-                }
-                if (k >= k_w0 && k <= k_end) {
-                    w1 += h[0];
-                    w2 += h[1];
-                }
-                if (k == k_end) {
-                    t.end = {h[0], h[1]};
-                    t.h_I_end = h[2];
-                }
-            },
-            g);
-        const double nw = double(k_end - k_w0 + 1);
-        t.window = {w1 / nw, w2 / nw};
-        t.correct = type == TrialType::right ? t.end[0] > t.end[1] : t.end[0] < t.end[1];
-    };
-
-    auto reduce_one = [&](long, std::size_t slot) {
-        const Slot& s = slots[slot];
-        const ContinuousAttractorTrial& t = s.t;
-        const auto p = std::size_t(t.pv_index);
-        const auto y = std::size_t(t.type);
-        res.integration.accepted += s.stats.accepted;
-        res.integration.rejected += s.stats.rejected;
-        res.integration.evaluations += s.stats.evaluations;
-        if (t.correct) ++res.n_correct[p * 2 + y];
-        if (p == p0 && t.correct) {
-            window_sum[y][0] += t.window[0];
-            window_sum[y][1] += t.window[1];
-            unperturbed_windows[y].push_back(t.window);
-        }
-        const std::size_t gi = (p * 2 + y) * 2 + (t.correct ? 0 : 1);
-        ++group_n[gi];
-        accumulate_moments(moments[gi], s.traj.data(), n_rec);
-        if (opt.keep_trials) res.trials.push_back(t);
-    };
-
-    EnsembleOptions eo;
-    eo.threads = opt.threads;
-    eo.progress = opt.progress;
-    for_each_trial(n_total, opt.batch, simulate_one, reduce_one, eo);
-
-    const std::array<std::size_t, 2> n_unp{unperturbed_windows[0].size(), unperturbed_windows[1].size()};
-    if (n_unp[0] == 0 || n_unp[1] == 0)
-        throw numerical_error("no correct unperturbed " + std::string(n_unp[0] == 0 ? "right" : "left") +
-                                  " trial: the coding direction is undefined",
-                              k_end, -1);
-    Vector<double> d(2);
-    for (std::size_t i = 0; i < 2; ++i)
-        d[index_t(i)] = window_sum[0][i] / double(n_unp[0]) - window_sum[1][i] / double(n_unp[1]);
-    auto cd = CodingDirection<double>::from_weights(d, StepRange{k_w0, k_end + 1});
-    res.coding_direction = cd.weights();
-    std::array<Vector<double>, 2> raw;
-    for (std::size_t y = 0; y < 2; ++y) {
-        raw[y].resize(index_t(n_unp[y]));
-        for (std::size_t k = 0; k < n_unp[y]; ++k)
-            raw[y][index_t(k)] = res.coding_direction[0] * unperturbed_windows[y][k][0] +
-                                 res.coding_direction[1] * unperturbed_windows[y][k][1];
-    }
-    cd.normalise(raw[0], raw[1]);
-    res.offset = cd.offset();
-    res.scale = cd.scale();
-    for (auto& t : res.trials) {
-        t.endpoint = res.normalise(t.end[0], t.end[1]);
-        t.endpoint_window = res.normalise(t.window[0], t.window[1]);
-    }
-
-    res.time_ms.resize(std::size_t(n_rec));
-    for (long j = 0; j < n_rec; ++j) res.time_ms[std::size_t(j)] = double(j * e);
-    res.projections = summarise_projections(moments, group_n, n_rec, res.coding_direction[0],
-                                            res.coding_direction[1], res.offset, res.scale);
     return res;
 }
 

@@ -39,11 +39,12 @@
 
 #include "neurodyn/core/epochs.hpp"
 #include "neurodyn/core/error.hpp"
+#include "neurodyn/core/resources.hpp"
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
 #include "neurodyn/experiments/inagaki2019_task.hpp"
 #include "neurodyn/inputs/pulses.hpp"
-#include "neurodyn/io/session.hpp"
+#include "neurodyn/data/session.hpp"
 #include "neurodyn/models/inagaki2019.hpp"
 #include "neurodyn/parallel/ensemble.hpp"
 
@@ -69,7 +70,7 @@ class Inagaki2019RateSource {
 public:
     explicit Inagaki2019RateSource(const Inagaki2019Preset& p,
                                    PhotoinhibitionSide side = PhotoinhibitionSide::bilateral)
-        : p_(p), sim_(p, side) {}
+        : p_(p), side_(side), model_(make_inagaki2019_model<double>(p)) {}
 
     long n_steps() const noexcept { return p_.n_steps; }
     const Inagaki2019Preset& preset() const noexcept { return p_; }
@@ -77,28 +78,34 @@ public:
     bool operator()(const SyntheticTrialRequest& q, Matrix<double>& rates) const {
         require_size("rates rows", rates.rows(), p_.n_steps);
         require_size("rates cols", rates.cols(), 4);
-        Rng noise = trial_rng(q.seed, q.trial, std::uint64_t(Inagaki2019Stream::noise));
         Rng stim = trial_rng(q.seed, q.trial, std::uint64_t(Inagaki2019Stream::stimulus));
         const double amp = StimulusAmplitude{p_.stim_amp, p_.stim_sigma}.draw(stim);
-        double r1 = 0, r2 = 0;
-        const long k_end = p_.delay_end_index;
+        using X = Eigen::Array<double, 4, 1>;  // one trial, fixed size: no allocation per step
         // The authors' r(K) is the rate from h at the start of 1-based step K − 1, i.e. the
-        // rate during the 1-ms bin K − 2 (0-based).
-        sim_.run(Inagaki2019TrialSpec{q.type, q.pv, amp}, &noise,
-                 [&](long K, const auto& r) {
-                     if (K - 2 < p_.n_steps) rates.row(K - 2) = r.matrix().transpose();
-                     if (K == k_end) {
-                         r1 = double(r(0));
-                         r2 = double(r(1));
-                     }
-                 },
-                 q.trial);
+        // rate during the 1-ms bin K − 2 (0-based): bin j shows G(h_j).
+        rates.row(0) = model_.rates(X::Constant(p_.h0)).matrix().transpose();
+        struct Watch {
+            const Inagaki2019Model<double>* model;
+            Matrix<double>* rates;
+            long j = 0;
+            void on_step(double, X& h) {
+                if (++j < rates->rows()) rates->row(j) = model->rates(h).matrix().transpose();
+            }
+        } watch{&model_, &rates};
+        const Inagaki2019TrialSpec spec{q.type, q.pv, amp};
+        X h;
+        run_inagaki2019_trials(model_, p_, side_, std::span<const Inagaki2019TrialSpec>(&spec, 1), q.seed, q.trial,
+                               true, h, watch);
+        // End of the delay: the authors' r(delay_end_index) = bin delay_end_index − 2.
+        const long j_end = std::clamp(p_.delay_end_index - 2, 0L, p_.n_steps - 1);
+        const double r1 = rates(j_end, 0), r2 = rates(j_end, 1);
         return q.type == TrialType::right ? r1 > r2 : r1 < r2;
     }
 
 private:
     Inagaki2019Preset p_;
-    Inagaki2019Simulator<double> sim_;
+    PhotoinhibitionSide side_;
+    Inagaki2019Model<double> model_;
 };
 
 /// Options of `synthetic_session`.
@@ -165,6 +172,9 @@ Session synthetic_session_from(const RateSource& source, const std::vector<doubl
             "must start with the control level 0");
     const long n_steps = source.n_steps();
     const double dt = 1e-3;  // s per step: the sources run on 1-ms steps
+    (void)ensemble_threads(o.threads);  // a bad thread count is refused before anything is allocated
+    require_allocation("trials", o.trials, {std::uint64_t(o.trials)}, sizeof(SessionTrial));
+    require_allocation("units", o.units, {32, std::uint64_t(n_steps), std::uint64_t(o.units) + 4}, sizeof(double));
     const auto params = synthetic_unit_params(o);
     Eigen::Matrix<double, 4, Eigen::Dynamic> M(4, index_t(o.units));
     Vector<double> base(index_t(o.units)), gain(index_t(o.units));

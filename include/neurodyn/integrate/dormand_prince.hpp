@@ -37,7 +37,7 @@
 #include "neurodyn/core/types.hpp"
 #include "neurodyn/integrate/hooks.hpp"
 #include "neurodyn/integrate/simulate.hpp"
-#include "neurodyn/models/concepts.hpp"
+#include "neurodyn/concepts/model.hpp"
 
 namespace neurodyn {
 
@@ -103,6 +103,9 @@ template <Real T = double>
 class DormandPrince45 {
 public:
     using scalar_type = T;
+    using state_type = Vector<T>;  ///< adaptive control is per trial: one trial per stepper
+    template <class M, class Y>
+    static constexpr bool accepts = Model<M, Y>;
     static constexpr int order = 5;          ///< of the propagated solution
     static constexpr int error_order = 4;    ///< of the embedded solution
     static constexpr bool is_explicit = true;
@@ -160,7 +163,7 @@ public:
     }
 
     /// Fixed step of the 5th-order solution (no error control): the Stepper interface.
-    template <Model M>
+    template <class M>
     void do_step(const M& model, Vector<T>& x, double t, double dt, const Vector<T>& u) {
         auto f = [&](const Vector<T>& y, double s, Vector<T>& d) { model.derivative(y, s, u, d); };
         ensure_size(x.size());
@@ -242,7 +245,7 @@ struct AdaptiveStats {
 /// next one). Throws numerical_error (naming the time, step and trial) when the step size falls
 /// below dt_min, max_steps attempts do not reach the next grid point, or x becomes non-finite.
 template <Model M, class S, class Input, class... Hooks>
-    requires ControlledStepper<S, typename M::scalar_type> && InputSchedule<Input, typename M::scalar_type>
+    requires ControlledStepper<S, typename M::scalar_type> && InputSchedule<Input, Vector<typename M::scalar_type>>
 AdaptiveStats integrate_adaptive(const Trial& trial, const M& model, S& stepper, Vector<typename M::scalar_type>& x,
                                  const TimeGrid& grid, Input&& input, Hooks&&... hooks) {
     using T = typename M::scalar_type;
@@ -315,7 +318,7 @@ AdaptiveStats integrate_adaptive(const Trial& trial, const M& model, S& stepper,
 
 /// Same, for trial 0 with seed 0.
 template <Model M, class S, class Input, class... Hooks>
-    requires ControlledStepper<S, typename M::scalar_type> && InputSchedule<Input, typename M::scalar_type>
+    requires ControlledStepper<S, typename M::scalar_type> && InputSchedule<Input, Vector<typename M::scalar_type>>
 AdaptiveStats integrate_adaptive(const M& model, S& stepper, Vector<typename M::scalar_type>& x, const TimeGrid& grid,
                                  Input&& input, Hooks&&... hooks) {
     return integrate_adaptive(Trial{}, model, stepper, x, grid, std::forward<Input>(input),

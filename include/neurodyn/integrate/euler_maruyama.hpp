@@ -27,7 +27,7 @@
 
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
-#include "neurodyn/models/concepts.hpp"
+#include "neurodyn/concepts/model.hpp"
 
 namespace neurodyn {
 
@@ -41,6 +41,9 @@ template <Real T = double, NoiseScaling Scaling = NoiseScaling::sqrt_dt>
 class EulerMaruyama {
 public:
     using scalar_type = T;
+    using state_type = Vector<T>;  ///< one trial per stream: lanes would share it
+    template <class M, class Y>
+    static constexpr bool accepts = StochasticModel<M, Y>;
     static constexpr int order = 1;  ///< weak order; strong order 1/2 (1 for additive noise)
     static constexpr bool is_explicit = true;
     static constexpr NoiseScaling scaling = Scaling;

@@ -13,7 +13,8 @@
 /// coarse dt is wanted for fast-relaxing units.
 ///
 /// The factors e^{−a·dt} are cached for the last (model, dt) pair: decay_rates() must not
-/// change during the stepper's life (call reset() if they do).
+/// change during the stepper's life (call reset() if they do). X is the state type; with
+/// lanes the same factors apply to every column.
 ///
 /// \code
 /// neurodyn::ExponentialEuler<double> stepper;          // net: RateNetwork, a LinearDecayModel
@@ -21,40 +22,44 @@
 /// \endcode
 #include <cmath>
 
+#include "neurodyn/concepts/model.hpp"
+#include "neurodyn/concepts/state.hpp"
 #include "neurodyn/core/types.hpp"
-#include "neurodyn/models/concepts.hpp"
 
 namespace neurodyn {
 
-template <Real T = double>
+template <Real T = double, State X = Vector<T>>
 class ExponentialEuler {
 public:
     using scalar_type = T;
+    using state_type = X;
     static constexpr int order = 1;
     static constexpr bool is_explicit = false;  ///< the leak is exact: no dt < τ restriction
+    template <class M, class Y>
+    static constexpr bool accepts = LinearDecayModel<M, Y>;
 
     template <class M>
-    void do_step(const M& model, Vector<T>& x, double t, double dt, const Vector<T>& u) {
-        static_assert(LinearDecayModel<M>,
+    void do_step(const M& model, X& x, double t, double dt, const X& u) {
+        static_assert(LinearDecayModel<M, X>,
                       "neurodyn::ExponentialEuler needs a LinearDecayModel: the model must provide "
                       "decay_rates() (a = 1/tau per unit) and drive(x, t, u, out) (b, the value x relaxes to)");
-        const index_t n = x.size();
+        const index_t n = x.rows();
         if (cached_model_ != static_cast<const void*>(&model) || cached_dt_ != dt || decay_.size() != n) {
-            decay_.resize(n);
-            decay_ = (-T(dt) * Vector<T>(model.decay_rates()).array()).exp().matrix();  // once per (model, dt)
+            decay_ = (-T(dt) * Vector<T>(model.decay_rates()).array()).exp();  // once per (model, dt)
             cached_model_ = &model;
             cached_dt_ = dt;
         }
-        b_.resize(n);
+        b_.resizeLike(x);
         model.drive(x, t, u, b_);
-        x.array() = b_.array() + (x - b_).array() * decay_.array();
+        x.array() = b_.array() + (x.array() - b_.array()).colwise() * decay_;
     }
 
     /// Forget the cached decay factors (after the model's time constants changed).
     void reset() noexcept { cached_model_ = nullptr; }
 
 private:
-    Vector<T> b_, decay_;
+    X b_;
+    Eigen::Array<T, Eigen::Dynamic, 1> decay_;
     const void* cached_model_ = nullptr;
     double cached_dt_ = 0.0;
 };

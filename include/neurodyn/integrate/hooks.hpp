@@ -4,8 +4,10 @@
 /// object implementing any subset of
 ///
 ///   void on_trial_begin(const neurodyn::Trial&);    // seed per-trial streams, reset state
-///   void on_input(double t, Vector<T>& u);          // change the input of the step at t
-///   void on_step(double t, Vector<T>& x);           // after the step to t: observe or change x
+///   void on_input(double t, X& u);                  // change the input of the step at t
+///   void on_step(double t, X& x);                   // after the step to t: observe or change x
+///
+/// where X is the state type of the simulation (Vector<T>, or Lanes<T, N, B> for B trials).
 ///   void on_trial_end(const neurodyn::Trial&);
 ///
 /// Hooks are passed to `simulate()` as a variadic pack; the calls are resolved at compile
@@ -25,7 +27,9 @@
 namespace neurodyn {
 
 /// Identity of the trial being simulated: hooks derive their random streams from it, so a
-/// trial's numbers do not depend on which thread runs it.
+/// trial's numbers do not depend on which thread runs it. With a lane-batched state
+/// (Lanes<T, N, B>), column b is trial `index + b`: a hook that draws per trial keys lane b's
+/// stream by index + b, so a trial gets the same numbers alone or in any lane.
 struct Trial {
     long index = 0;
     std::uint64_t seed = 0;

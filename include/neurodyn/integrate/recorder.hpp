@@ -13,7 +13,7 @@
 #include "neurodyn/core/error.hpp"
 #include "neurodyn/core/time_grid.hpp"
 #include "neurodyn/integrate/hooks.hpp"
-#include "neurodyn/models/concepts.hpp"
+#include "neurodyn/concepts/model.hpp"
 
 namespace neurodyn {
 

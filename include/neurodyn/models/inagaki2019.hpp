@@ -20,7 +20,7 @@
 ///
 /// \code
 /// auto p = neurodyn::inagaki2019_preset("one_hemi_multi_fp_step");
-/// auto model = neurodyn::make_inagaki2019_model<double>(p);      // a PopulationModel
+/// auto model = neurodyn::make_inagaki2019_model<double>(p);      // a PopulationModel<…, 4>
 /// for (const auto& name : neurodyn::inagaki2019_preset_names()) std::cout << name << '\n';
 /// \endcode
 #include <array>
@@ -92,7 +92,7 @@ inline std::vector<std::string> inagaki2019_preset_names() {
 inline Inagaki2019Preset inagaki2019_preset(std::string_view name) {
     Inagaki2019Preset p;
     p.name = std::string(name);
-    // Argument order of the table in design.md: stim_amp, stim_sigma, σ_noise, j_CC = j_NN,
+    // Argument order (as the published parameter table): stim_amp, stim_sigma, σ_noise, j_CC = j_NN,
     // j_CI = j_NI, j_IC = j_IN, j_CN = j_NC, j_II, i_C = i_N, i_I, JH, τ_D, τ_f, U, α,
     // ramp_amp, ramp length (ms).
     auto set = [&p](double stim_amp, double stim_sigma, double sigma_noise, double jEE, double jEI, double jIE,
@@ -242,14 +242,28 @@ Inagaki2019Transfer<T> inagaki2019_transfer(const Inagaki2019Preset& p) {
     return Inagaki2019Transfer<T>{Softplus<T>{T(p.alpha)}, T(p.U), T(p.tau_f), T(p.tau_D)};
 }
 
-/// The preset as a PopulationModel (folded weights, baseline inputs, τ, σ = sigma_noise).
-/// Time-dependent inputs (stimulus, ramp, photoinhibition, the authors' per-step noise) are
-/// supplied per trial by experiments/inagaki2019_task.hpp.
+/// The light's input change per unit PV on the illuminated hemispheres (1: populations 1, 2;
+/// 2: populations 3, 4), zero on the others: what photoinhibition adds to the input.
 template <Real T>
-PopulationModel<Inagaki2019Transfer<T>, T> make_inagaki2019_model(const Inagaki2019Preset& p) {
-    return PopulationModel<Inagaki2019Transfer<T>, T>(inagaki2019_weights<T>(p), Vector<T>::Constant(4, T(p.tau)),
-                                                      inagaki2019_inputs<T>(p), p.sigma_noise,
-                                                      inagaki2019_transfer<T>(p));
+Vector<T> inagaki2019_light_drive(const Inagaki2019Preset& p, bool hemisphere1, bool hemisphere2) {
+    Vector<T> d = inagaki2019_photoinhibition_drive<T>(p);
+    if (!hemisphere1) d.head(2).setZero();
+    if (!hemisphere2) d.tail(2).setZero();
+    return d;
+}
+
+/// The model type of the presets: four populations, known at compile time.
+template <Real T>
+using Inagaki2019Model = PopulationModel<Inagaki2019Transfer<T>, T, 4>;
+
+/// The preset as a PopulationModel (folded weights, baseline inputs, τ, σ = sigma_noise) with
+/// four populations fixed at compile time, so it runs on `Vector<T>`, `Eigen::Array<T, 4, 1>`
+/// or lanes `Lanes<T, 4, B>`. Time-dependent inputs (stimulus, ramp, photoinhibition, the
+/// authors' per-step noise) are hooks, added per trial by experiments/inagaki2019_task.hpp.
+template <Real T>
+Inagaki2019Model<T> make_inagaki2019_model(const Inagaki2019Preset& p) {
+    return Inagaki2019Model<T>(inagaki2019_weights<T>(p), Vector<T>::Constant(4, T(p.tau)), inagaki2019_inputs<T>(p),
+                               p.sigma_noise, inagaki2019_transfer<T>(p));
 }
 
 }  // namespace neurodyn

@@ -22,6 +22,24 @@ concept TransferFunction = Real<T> && requires(const F& f, T h) {
     { f(h) } -> std::convertible_to<T>;
 };
 
+/// A transfer function that also has a vectorised form `apply(h, out)` on Eigen arrays
+/// (out = f(h) element-wise, with the packet math of Eigen's array functions).
+template <class F, class A>
+concept ArrayTransfer = requires(const F& f, const A& h, A& out) { f.apply(h, out); };
+
+/// out = f(h) element-wise for arrays: the vectorised apply() when F has one, else f per element.
+/// \code
+/// Eigen::Array<double, 4, 8> h = Eigen::Array<double, 4, 8>::Random(), r;
+/// neurodyn::apply_transfer(neurodyn::Softplus<double>{4.5}, h, r);
+/// \endcode
+template <class F, class A, class O>
+void apply_transfer(const F& f, const Eigen::ArrayBase<A>& h, Eigen::ArrayBase<O>& out) {
+    if constexpr (requires { f.apply(h, out); })
+        f.apply(h, out);
+    else
+        out = h.unaryExpr(f);
+}
+
 /// Logistic sigmoid 1/(1 + e^{−h}); the Rajan-style RNN activation (rates in (0, 1)).
 template <Real T = double>
 struct Logistic {
@@ -43,6 +61,18 @@ struct Softplus {
         const T a = std::abs(h) / k;
         return (h > T(0) ? h : T(0)) + k * std::log1p(std::exp(-a));
     }
+    /// Vectorised: k·(max(x, 0) + log1p(e^{−|x|})), x = h/k. Eigen 3.4 vectorises exp and log
+    /// but not log1p for double, so log1p(z), z ∈ (0, 1], is taken as log(1 + z)·z/((1 + z) − 1)
+    /// (Goldberg 1991, Theorem 4: within a few ulp of log1p) with Eigen's log; z so small that
+    /// 1 + z == 1 gives log1p(z) = z.
+    template <class A, class O>
+    void apply(const Eigen::ArrayBase<A>& h, Eigen::ArrayBase<O>& out) const {
+        using P = typename A::PlainObject;
+        const P x = h * (T(1) / k);
+        const P z = (-x.abs()).exp();
+        const P w = T(1) + z;
+        out = k * (x.max(T(0)) + (w == T(1)).select(z, w.log() * z / (w - T(1))));
+    }
     void validate() const { require_positive("Softplus.k", k); }
 };
 
@@ -63,6 +93,15 @@ struct ShortTermPlasticity {
     T operator()(T h) const noexcept {
         const T y = inner(h);
         return efficacy(y) * y;
+    }
+    /// Vectorised on Eigen arrays (the inner function's apply() when it has one).
+    template <class A, class O>
+    void apply(const Eigen::ArrayBase<A>& h, Eigen::ArrayBase<O>& out) const {
+        typename A::PlainObject y;
+        y.resizeLike(h.derived());
+        apply_transfer(inner, h, y);
+        const T a1 = U * tau_f, a2 = U * tau_D * tau_f, a3 = U * (tau_D + tau_f);
+        out = (U + y * a1) / (T(1) + y * y * a2 + y * a3) * y;
     }
     void validate() const {
         require(U > T(0) && U <= T(1), "ShortTermPlasticity.U", U, "must be in (0, 1]");

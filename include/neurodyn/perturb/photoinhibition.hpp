@@ -1,13 +1,12 @@
 #pragma once
 /// \file photoinhibition.hpp
-/// Photoinhibition as a hook: during [start, end) it adds strength·drive to the input of the
-/// populations of the illuminated hemisphere(s). In the Inagaki 2019 model, light activates
-/// the inhibitory population, i_I → i_I(1 + PV); with inhibition folded into the excitatory
-/// weights this is the input change drive_X = −j_XI·i_I/(1 + j_II) per unit PV
-/// (see models/inagaki2019.hpp: inagaki2019_photoinhibition_drive).
+/// Photoinhibition of one or both hemispheres as a hook: during [start, end) it adds
+/// strength·drive to the input of the populations of the illuminated hemisphere(s). What
+/// `drive` is comes from the model (for the Inagaki 2019 presets: inagaki2019_light_drive in
+/// models/inagaki2019.hpp); this hook only knows hemispheres and a window. For a model without
+/// hemispheres use `AddInput` (perturb/add_input.hpp): a vector added during a window.
 ///
-/// Sides follow the authors' convention: `ipsilateral` illuminates hemisphere 1, 
-/// `contralateral` hemisphere 2, `bilateral` both.
+/// Sides: `ipsilateral` illuminates hemisphere 1, `contralateral` hemisphere 2, `bilateral` both.
 ///
 /// \code
 /// neurodyn::Photoinhibition<double> pv(drive, {1, 1, 2, 2}, neurodyn::PhotoinhibitionSide::ipsilateral,
