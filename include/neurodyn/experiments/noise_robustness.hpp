@@ -27,6 +27,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "neurodyn/core/resources.hpp"
 #include "neurodyn/experiments/trained_rnn.hpp"
 #include "neurodyn/parallel/ensemble.hpp"
 #include "neurodyn/perturb/photoinhibition.hpp"
@@ -93,6 +94,16 @@ ProjectionSummary projection_summary(const PerturbedTrials<T>& t, Keep&& keep) {
     return s;
 }
 
+/// Refuse (invalid_parameter "trials") a trial count whose per-trial results — the projection
+/// (steps / decimate values) and pVar, endpoint and outcome — cannot fit in memory, before
+/// anything is allocated (`--trials 99999999999` was a bad_alloc).
+inline void require_trial_memory(long trials, index_t steps, index_t decimate, std::size_t scalar_bytes) {
+    require(trials >= 1, "trials", trials, "must be >= 1");
+    require(steps >= 1 && decimate >= 1, "steps", steps, "must be >= 1 (with decimate >= 1)");
+    const auto cols = std::uint64_t((steps + decimate - 1) / decimate);
+    require_allocation("trials", trials, {std::uint64_t(trials), cols * scalar_bytes + 2 * sizeof(double) + 1}, 1);
+}
+
 /// Run `n` trials of condition c: `run_trial(k)` returns the rates (units × steps) of trial k;
 /// every trial is judged with `judge` and its projection kept every `decimate` steps.
 template <Real T, class RunTrial>
@@ -100,6 +111,7 @@ PerturbedTrials<T> judge_trials(const TrainedRnn<T>& task, const SeparationClass
                                 RunTrial&& run_trial, index_t decimate = 10, int threads = 0) {
     require(n >= 1, "trials", n, "must be >= 1");
     require(decimate >= 1, "decimate", decimate, "must be >= 1");
+    require_trial_memory(n, task.steps(), decimate, sizeof(T));
     PerturbedTrials<T> out;
     out.condition = c;
     out.pvar.resize(std::size_t(n));
@@ -134,6 +146,16 @@ struct NoiseSweepOptions {
     int threads = 0;            ///< 0: OpenMP default
     /// Called after each (window, amplitude) with (levels done, total).
     std::function<void(long, long)> progress = {};
+
+    /// Every check run_noise_sweep makes, before anything runs: call it before writing any
+    /// output. `steps`: trial length of the task (for the memory check of `trials`).
+    void validate(index_t steps) const {
+        require(!amplitudes.empty(), "amplitudes", "an empty list", "needs at least one amplitude");
+        for (double a : amplitudes) require_nonnegative("amplitude", a);
+        require(!windows.empty(), "windows", "an empty list", "needs at least one window");
+        require_thread_count("threads", threads);
+        require_trial_memory(trials, steps, 10, sizeof(double));
+    }
 };
 
 struct NoiseSweepRow {
@@ -168,7 +190,7 @@ PerturbedTrials<T> run_noisy_trials(const TrainedRnn<T>& task, const SeparationC
 template <Real T>
 std::vector<NoiseSweepRow> run_noise_sweep(const TrainedRnn<T>& task, const SeparationClassifier<T>& judge,
                                            const NoiseSweepOptions& o) {
-    for (double a : o.amplitudes) require_nonnegative("amplitude", a);
+    o.validate(task.steps());
     std::vector<NoiseSweepRow> rows;
     long level = 0;
     const long levels = long(o.windows.size() * o.amplitudes.size());
@@ -210,6 +232,19 @@ struct PhotoinhibitionOptions {
     std::uint64_t seed = 2;
     int threads = 0;
     std::function<void(long, long)> progress = {};
+
+    /// Every check run_photoinhibition_sweep makes, before any trial runs (a bad silenced
+    /// fraction used to surface only when its level came up): call it before writing any
+    /// output. `steps`: trial length of the task (for the memory check of `trials`).
+    void validate(index_t steps) const {
+        for (double s : drive_strengths) require_nonnegative("drive strength", s);
+        for (double f : silence_fractions)
+            require(f >= 0 && f <= 1, "silenced fraction", f, "must be in [0, 1]");
+        require_positive("duration_ms", duration_ms);
+        require_nonnegative("background_noise", background_noise);
+        require_thread_count("threads", threads);
+        require_trial_memory(trials, steps, 10, sizeof(double));
+    }
 };
 
 struct PhotoinhibitionRow {
@@ -260,6 +295,7 @@ std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& t
     static_assert(std::is_invocable_v<Visit&, InhibitionMode, double, const PerturbedTrials<T>&>,
                   "run_photoinhibition_sweep: visit must be callable as visit(InhibitionMode, double strength, "
                   "const PerturbedTrials<T>&)");
+    o.validate(task.steps());
     std::vector<PhotoinhibitionRow> rows;
     long level = 0;
     const long levels = long(o.drive_strengths.size() + o.silence_fractions.size());
