@@ -756,6 +756,14 @@ TEST_CASE("synthetic_targets: ALM-like rates with the designed delay preferences
     }
     CHECK(selective > 30);
     CHECK(agree == selective);
+    // Sizes are checked before allocating.
+    SyntheticTargetOptions huge;
+    huge.neurons = 4000000000000;
+    CHECK_THROWS_WITH_AS(synthetic_targets(huge), doctest::Contains("'neurons' = 4000000000000: needs"),
+                         invalid_parameter);
+    SyntheticTargetOptions fine;
+    fine.dt = 1e-12;
+    CHECK_THROWS_WITH_AS(synthetic_targets(fine), doctest::Contains("'dt'"), invalid_parameter);
 }
 
 TEST_CASE("Targets written by numpy's np.save load as (2, neurons, steps) and train") {

@@ -34,6 +34,7 @@
 
 #include "neurodyn/core/epochs.hpp"
 #include "neurodyn/core/error.hpp"
+#include "neurodyn/core/resources.hpp"
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
 
@@ -70,8 +71,14 @@ struct SyntheticTargets {
 /// Generate ALM-like trial-averaged rates (see the file comment).
 inline SyntheticTargets synthetic_targets(const SyntheticTargetOptions& o) {
     o.validate();
-    const auto K = std::size_t(std::llround(o.trial_ms() / o.dt));
+    // Sizes before allocating: the step count must be a sane integer, the rates must fit.
+    const double steps = o.trial_ms() / o.dt;
+    require(steps >= 2 && steps < 1e12, "dt", o.dt,
+            "gives " + detail::to_text(steps) + " steps for a " + detail::to_text(o.trial_ms()) +
+                "-ms trial: must give between 2 and 10^12");
+    const auto K = std::size_t(std::llround(steps));
     const auto N = std::size_t(o.neurons);
+    require_allocation("neurons", o.neurons, {2, std::uint64_t(N), std::uint64_t(K)}, sizeof(double));
     SyntheticTargets out;
     out.epochs = TaskEpochs(o.trial_ms());
     const double ts = o.presample_ms, td = ts + o.sample_ms, tg = td + o.delay_ms;
