@@ -247,8 +247,8 @@ Inagaki2019Transfer<T> inagaki2019_transfer(const Inagaki2019Preset& p) {
 template <Real T>
 Vector<T> inagaki2019_light_drive(const Inagaki2019Preset& p, bool hemisphere1, bool hemisphere2) {
     Vector<T> d = inagaki2019_photoinhibition_drive<T>(p);
-    if (!hemisphere1) d.head(2).setZero();
-    if (!hemisphere2) d.tail(2).setZero();
+    for (index_t i = 0; i < 4; ++i)  // element-wise: head(2).setZero() trips a GCC 12 false -Wstringop-overflow
+        if (!(i < 2 ? hemisphere1 : hemisphere2)) d[i] = T(0);
     return d;
 }
 
