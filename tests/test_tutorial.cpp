@@ -69,6 +69,39 @@ struct OptoActivation {
 
 }  // namespace user
 
+// ---- tutorial, step 4: a model of your own, batched and in parallel ----------------------
+namespace user {
+
+/// Two hemispheres, each a right- (0, 2) and a left-preferring (1, 3) population:
+/// τ dh/dt = −h + W G(h) + u with the Naka–Rushton G of step 1 and a weak excitatory
+/// coupling c between the same-preference populations of the two hemispheres.
+/// Written once over the state type X: one trial (Vector<double>) or B trials side by side
+/// (neurodyn::Lanes<double, 4, B>, column b = trial b).
+struct TwoHemispheres {
+    using scalar_type = double;
+    Eigen::Matrix4d W;
+    double tau = 50;  // ms
+    NakaRushton<double> G{};
+
+    explicit TwoHemispheres(double c) {
+        W << 0.5, -0.2, c, 0,
+            -0.2, 0.5, 0, c,
+            c, 0, 0.5, -0.2,
+            0, c, -0.2, 0.5;
+    }
+    neurodyn::index_t size() const { return 4; }
+    template <class X>
+    X rates(const X& h) const { return h.unaryExpr(G); }
+    template <class X>
+    void derivative(const X& h, double /*t*/, const X& u, X& dhdt) const {
+        dhdt.matrix().noalias() = W * rates(h).matrix();
+        dhdt = (dhdt - h + u) / tau;
+    }
+};
+static_assert(neurodyn::Model<TwoHemispheres> && neurodyn::Model<TwoHemispheres, neurodyn::Lanes<double, 4, 8>>);
+
+}  // namespace user
+
 namespace {
 
 /// What the tutorial's step 3 produces, kept for the assertions.
@@ -130,6 +163,41 @@ TutorialRun run_tutorial() {
     std::printf("r_right - r_left at the end of the delay: %.1f Hz (control), %.1f Hz (light)\n",
                 memory_control, memory_opto);
     return {control, perturbed, memory_control, memory_opto, opto.steps_lit};
+}
+
+
+// ---- tutorial, step 4 (continued): 64 trials, 8 per simulate() call, on two threads --------
+std::vector<double> run_two_hemispheres() {
+    using namespace neurodyn;
+    using X = Lanes<double, 4, 8>;  // 8 trials per state
+    const user::TwoHemispheres model(0.05);
+    const TimeGrid grid(1.0, 3000);
+    X sample = X::Zero(), light = X::Zero();
+    sample.row(0).setConstant(15.0);  // "right" sample onto both hemispheres
+    sample.row(2).setConstant(15.0);
+    light.row(1).setConstant(30.0);   // light on the left population of hemisphere 1 only
+
+    std::vector<X> slot_rates(2);                       // one result slot per trial group in flight
+    std::vector<double> memory(2 * 64);                 // per trial: r0 − r1, r2 − r3 at the end
+    for_each_trial(8, slot_rates.size(),                // 8 groups of 8 trials
+        [&](long group, std::size_t slot) {             // runs in parallel: everything stateful is local
+            Euler<double, X> euler;
+            AddInput<X> stimulus(sample, BoxPulse(500.0, 1000.0));
+            AddInput<X> opto(light, BoxPulse(1500.0, 2000.0));
+            InputNoise<X> noise({.sigma = 3.0});        // per step; lane b = trial 8·group + b
+            X h = X::Zero();
+            simulate(Trial{8 * group, 42}, model, euler, h, grid, NoInput{}, stimulus, noise, opto);
+            slot_rates[slot] = model.rates(h);
+        },
+        [&](long group, std::size_t slot) {             // serial, in trial order
+            const X& r = slot_rates[slot];
+            for (int b = 0; b < 8; ++b) {
+                memory[std::size_t(2 * (8 * group + b))] = r(0, b) - r(1, b);
+                memory[std::size_t(2 * (8 * group + b) + 1)] = r(2, b) - r(3, b);
+            }
+        },
+        {.threads = 2});
+    return memory;
 }
 
 using namespace neurodyn;
@@ -236,6 +304,37 @@ TEST_CASE("tutorial: the light changes the trajectory exactly from its first ste
     h.setZero();
     simulate(Trial{8, 42}, model, euler, h, grid, stimulus, noise, c);
     CHECK(c.data()(10, 0) != a.data()(10, 0));
+}
+
+TEST_CASE("tutorial: the user's two-hemisphere model, batched and in parallel") {
+    const std::vector<double> memory = run_two_hemispheres();
+    // Every trial: the lit hemisphere flips to "left" (≈ −40 Hz), the other keeps "right"
+    // (≈ +40 Hz): with c = 0.05 the flipped hemisphere moves the other's inputs by
+    // 0.05·40 = 2, far from its threshold at h = 5. Noise sd on h ≈ 3·√(dt/2τ) = 0.3: no
+    // spontaneous switches.
+    for (std::size_t k = 0; k < 64; ++k) {
+        CAPTURE(k);
+        CHECK(memory[2 * k] == doctest::Approx(-40.0).epsilon(0.05));
+        CHECK(memory[2 * k + 1] == doctest::Approx(40.0).epsilon(0.05));
+    }
+    // Trial 13 alone (a one-column state, trial index 13) is lane 5 of group 1: same draws, same operations
+    // up to the order of the 4-term sums in W·G(h) (rounding, < 1e-9 relative).
+    using X1 = Lanes<double, 4, 1>;
+    const user::TwoHemispheres model(0.05);
+    X1 sample = X1::Zero(), light = X1::Zero();
+    sample(0) = sample(2) = 15.0;
+    light(1) = 30.0;
+    Euler<double, X1> euler;
+    AddInput<X1> stimulus(sample, BoxPulse(500.0, 1000.0)), opto(light, BoxPulse(1500.0, 2000.0));
+    InputNoise<X1> noise({.sigma = 3.0});
+    X1 h = X1::Zero();
+    simulate(Trial{13, 42}, model, euler, h, TimeGrid(1.0, 3000), NoInput{}, stimulus, noise, opto);
+    const X1 r = model.rates(h);
+    CHECK(r(0) - r(1) == doctest::Approx(memory[26]).epsilon(1e-9));
+    CHECK(r(2) - r(3) == doctest::Approx(memory[27]).epsilon(1e-9));
+    // A wrong pairing is refused at compile time: the model has no decay_rates()/drive().
+    static_assert(!Stepper<ExponentialEuler<double, Lanes<double, 4, 8>>, user::TwoHemispheres>);
+    static_assert(Stepper<RK4<double, Lanes<double, 4, 8>>, user::TwoHemispheres>);
 }
 
 TEST_CASE("tutorial: docs/tutorial.md shows exactly the code of this file") {
