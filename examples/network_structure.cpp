@@ -11,10 +11,7 @@
 // training folder (e.g. the suppressed variant) whose ΔJ rank and spectrum are reported beside.
 // Writes DIR/structure.csv (quantity,value), DIR/eigenvalues.csv, DIR/weights_histogram.csv,
 // DIR/pca.csv, DIR/dJ_singular_values.csv, PNG figures and DIR/manifest.json.
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -30,14 +27,15 @@
 #include "neurodyn/io/csv.hpp"
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/manifest.hpp"
+#include "neurodyn/io/output_folder.hpp"
+#include "support/program.hpp"
+#include "support/trained_network.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
+using examples::q;
 
 namespace {
-/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
-std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
-
 std::string num(double v, int precision = 4) {
     std::ostringstream os;
     os.precision(precision);
@@ -60,54 +58,40 @@ index_t effective_rank(const RankResult<double>& r) {
     return n;
 }
 
-void write_matrix(const fs::path& p, const Matrix<double>& M) {
-    write_atomically(p, [&](std::ostream& os) {
-        os.precision(6);
-        for (index_t i = 0; i < M.rows(); ++i) {
-            for (index_t j = 0; j < M.cols(); ++j) os << (j ? " " : "") << M(i, j);
-            os << '\n';
-        }
-    });
-}
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Structure of a FORCE-trained rate network: spectra, PCA dimension, rank of the weight change"};
-    std::string training_dir, compare_dir, out_dir;
-    index_t realization = -1, compare_realization = -1;
+    std::string compare_dir;
+    index_t compare_realization = -1;
     double pca_threshold = 0.95;
-    bool no_figures = false;
-    RajanOptions ro;
-    ro.realizations = 1;
-    std::size_t neurons = 87;
-    std::uint64_t data_seed = 1;
-    app.add_option("--training", training_dir, "training folder written by rajan_force_training");
-    app.add_option("--realization", realization, "realisation of the training folder (default: its best)");
-    app.add_option("--compare", compare_dir, "second training folder (e.g. the suppressed variant)");
-    app.add_option("--compare-realization", compare_realization, "its realisation (default: its best)");
-    app.add_option("--pca-threshold", pca_threshold, "cumulative explained variance defining the PCA dimension")
-        ->check(CLI::Range(0.0, 1.0));
-    app.add_option("--out", out_dir, "output directory")->required();
-    app.add_flag("--no-figures", no_figures, "write data only");
-    auto* fly = app.add_option_group("training on the fly (without --training)");
-    fly->add_option("--iterations", ro.max_iterations, "iteration cap")->check(CLI::PositiveNumber);
-    fly->add_option("--neurons", neurons, "units of the synthetic session")->check(CLI::PositiveNumber);
-    fly->add_option("--data-seed", data_seed, "seed of the synthetic session");
-    fly->add_option("--train-seed", ro.seed, "seed of the network and its inputs");
-    CLI11_PARSE(app, argc, argv);
-
-    try {
-        const auto t0 = std::chrono::steady_clock::now();
-        auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-        const fs::path out(out_dir);
-        fs::create_directories(out);
+    examples::OutputOptions options;
+    examples::TrainedNetworkOptions net;
+    const auto setup = [&](CLI::App& app) {
+        examples::add_trained_network_options(app, net);
+        app.add_option("--compare", compare_dir, "second training folder (e.g. the suppressed variant)");
+        app.add_option("--compare-realization", compare_realization, "its realisation (default: its best)")
+            ->check(examples::index());
+        app.add_option("--pca-threshold", pca_threshold, "cumulative explained variance defining the PCA dimension")
+            ->check(examples::finite_in(0, 1));
+        examples::add_output_options(app, options);
+    };
+    const std::string about = "Structure of a FORCE-trained rate network: spectra, PCA dimension, rank of the weight change";
+    return examples::run_program(argc, argv, about, setup, [&] {
+        const examples::Stopwatch elapsed;
+        examples::check_trained_network_options(net);
+        if (compare_dir.empty())
+            require(compare_realization < 0, "--compare-realization", compare_realization, "needs --compare");
+        else if (!fs::is_directory(compare_dir))
+            throw file_error(compare_dir, "", "is not a folder (--compare takes a folder written by rajan_force_training)");
+        OutputFolder folder(options.dir, {net.training_dir, compare_dir});
+        const fs::path& out = folder.path();
 
         // ---- the trained network (and the comparison)
-        double g = ro.g;
+        double g = RajanOptions{}.g;
         std::string variant = "raw", source;
-        TrainedTask t = obtain_trained_task(training_dir, realization, {neurons, data_seed, ro}, source);
-        if (!training_dir.empty()) {
-            const auto setup = load_training_setup(training_dir);
+        TrainedTask t = examples::trained_network(net, source);
+        if (!net.training_dir.empty()) {
+            const auto setup = load_training_setup(net.training_dir);
             g = setup.options.g;
             variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
         }
@@ -227,149 +211,143 @@ int main(int argc, char** argv) {
         if (cmp) std::cerr << " (" << variant << "), " << cmp->dJ.rank << " (" << cmp_variant << ")";
         std::cerr << " (" << elapsed() << " s)\n";
 
-        if (no_figures) return 0;
-        if (!gnuplot_available()) {
-            std::cerr << "gnuplot not found: figures skipped\n";
-            return 0;
-        }
-        // ---- figure 1: weight distributions
-        {
-            Gnuplot fig(out / "weights_histogram.png", 1300, 520);
-            fig << "set multiplot layout 1,2 title 'Recurrent weights, N = " << N << "'\nset grid\nset key top right\n"
-                << "set style fill transparent solid 0.45 noborder\nset xlabel 'weight J_{ij}'\nset ylabel 'density'\n"
-                << "set title 'initial J (SD " << num(s.weight_sd_initial) << ") and the N(0, g^2/N) law'\n"
-                << "set boxwidth " << iwidth << "\nset xrange [" << -ilim << ":" << ilim << "]\n"
-                << "plot " << q(out / "weights_histogram_initial.csv") << " using 1:2 with boxes lc rgb '#636363' title "
-                << "'initial', exp(-x*x/(2*" << sd0 * sd0 << "))/(" << sd0 << "*sqrt(2*pi)) "
-                << "with lines lw 2 dt 2 lc rgb 'black' title 'N(0, g^2/N)'\n"
-                << "set title 'before (SD " << num(s.weight_sd_initial) << ") and after training (SD "
-                << num(s.weight_sd_trained) << "), log density'\n"
-                << "set logscale y\nset yrange [" << dmin / 2 << ":" << dmax * 2 << "]\nset boxwidth " << width
-                << "\nset xrange [" << -wlim * 1.02 << ":" << wlim * 1.02 << "]\n"
-                << "plot " << q(out / "weights_histogram.csv") << " using 1:($2>0?$2:1/0) with boxes lc rgb '#636363' title "
-                << "'initial', '' using 1:($3>0?$3:1/0) with boxes lc rgb '#d95f02' title 'trained'\n"
-                << "unset multiplot\n";
-            fig.caption("Recurrent weights: the initial weights against the N(0, g^2/N) law they are drawn from "
-                        "(left), and the weights before (grey) and after (orange) FORCE training on a common scale, "
-                        "log density (right)");
-            fig.render();
-        }
-        // ---- figure 2: J heatmaps and ΔJ
-        {
-            write_matrix(out / "J_initial.txt", t.J_initial);
-            write_matrix(out / "J_trained.txt", J);
-            write_matrix(out / "dJ.txt", J - t.J_initial);
-            const double lim = 3.0 * g / std::sqrt(double(N));
-            const double dlim = 3.0 * std::sqrt(J.array().square().mean());
-            const double ddlim = 3.0 * std::sqrt((J - t.J_initial).array().square().mean());
-            Gnuplot fig(out / "J_heatmaps.png", 1650, 560);
-            fig << "set datafile separator whitespace\nset multiplot layout 1,3 title 'Recurrent weights (row: "
-                   "postsynaptic i, column: presynaptic j)'\n"
-                << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
-                << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
-                << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
-                << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J'\nplot " << q(out / "J_initial.txt")
-                << " matrix with image\n"
-                << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot " << q(out / "J_trained.txt")
-                << " matrix with image\n"
-                << "set cbrange [" << -ddlim << ":" << ddlim << "]\nset title 'change {/Symbol D}J (rank " << s.dJ.rank
-                << ")'\nplot " << q(out / "dJ.txt") << " matrix with image\nunset multiplot\n";
-            fig.caption("Weight matrices: initial J, trained J and the change dJ = J_trained - J_initial (colour "
-                        "scale of each panel: ±3 RMS of its entries)");
-            fig.render();
-        }
-        // ---- figure 3: spectra
-        {
-            const fs::path e = out / "eigenvalues.csv";
-            double lim = std::max({1.1 * g, 1.1 * s.radius_trained, 1.1 * s.radius_initial});
-            if (cmp) lim = std::max(lim, 1.1 * cmp->radius_trained);
-            const double lim0 = 1.5 * std::max(g, s.radius_initial);
-            const int panels = cmp ? 3 : 2;
-            Gnuplot fig(out / "eigenvalues.png", 560 * panels, 600);
-            fig << "set multiplot layout 1," << panels << " title 'Eigenvalues of J; circle: radius g = " << g
-                << " (circular law)'\n"
-                << "set size ratio -1\nset grid\nset xlabel 'Re {/Symbol l}'\nset ylabel 'Im {/Symbol l}'\n"
-                // The random network gets its own scale, so the bulk filling the circle is visible.
-                << "set xrange [" << -lim0 << ":" << lim0 << "]\nset yrange [" << -lim0 << ":" << lim0 << "]\n"
-                << "set object 1 circle at first 0,0 size first " << g
-                << " fs empty border lc rgb 'gray40' dt 2 front\n"
-                << "set title 'before training (spectral radius " << num(s.radius_initial, 3) << ")'\n"
-                << "plot " << q(e) << " using (strcol(1) eq 'initial' ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#636363'\n"
-                << "set xrange [" << -lim << ":" << lim << "]\nset yrange [" << -lim << ":" << lim << "]\n"
-                << "set title 'after training, " << variant << " targets (max Re " << num(s.max_real_trained, 3)
-                << ", min Re " << num(s.min_real_trained, 3) << ")'\n"
-                << "plot " << q(e) << " using (strcol(1) eq 'trained' && abs($2+{0,1}*$3) <= " << s.radius_initial
-                << " ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#d95f02', '' using (strcol(1) eq 'trained' && "
-                   "abs($2+{0,1}*$3) > "
-                << s.radius_initial << " ? $2 : 1/0):3 with points pt 7 ps 1.1 lc rgb '#7a0177'\n";
-            if (cmp)
-                fig << "set title 'after training, " << cmp_variant << " targets (max Re " << num(cmp->max_real_trained, 3)
-                    << ")'\nplot " << q(e) << " using (strcol(1) eq 'trained_compare' ? $2 : 1/0):3 with points pt 7 ps 0.6 "
-                    << "lc rgb '#1b9e77'\n";
-            fig << "unset multiplot\n";
-            fig.caption("Eigenvalues of J before and after training; dashed circle: radius g (circular law). After "
-                        "training, eigenvalues outside the initial spectral radius (" + std::to_string(outside) +
-                        ") are drawn larger in purple");
-            fig.render();
-        }
-        // ---- figure 4: PCA
-        {
-            const fs::path p = out / "pca.csv";
-            const index_t kmax = std::min<index_t>(N, std::max({s.pca_dim_random, s.pca_dim_targets, s.pca_dim_trained}) * 2 + 5);
-            Gnuplot fig(out / "pca.png", 900, 560);
-            fig << "set xlabel 'principal components'\nset ylabel 'cumulative explained variance'\nset grid\n"
-                << "set key bottom right\nset xrange [0.5:" << kmax + 0.5 << "]\nset yrange [0:1.02]\n"
-                << "set arrow from graph 0, first " << pca_threshold << " to graph 1, first " << pca_threshold
-                << " nohead dt 2 lc rgb 'gray30'\n";
-            const char* colours[3] = {"#636363", "#1b9e77", "#d95f02"};
-            const index_t dims[3] = {s.pca_dim_random, s.pca_dim_targets, s.pca_dim_trained};
-            for (int i = 0; i < 3; ++i)
-                fig << "set arrow from " << dims[i] << ", graph 0 to " << dims[i] << ", first " << pca_threshold
-                    << " nohead lw 1.5 lc rgb '" << colours[i] << "'\n";
-            fig << "set title 'PCA of activity (both conditions, concatenated in time): dimension at "
-                << num(100 * pca_threshold) << " %'\n"
-                << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.6 lw 2 lc rgb '" << colours[0]
-                << "' title 'random network (" << s.pca_dim_random << ")', '' using 1:3 with linespoints pt 7 ps 0.6 lw 2 lc rgb '"
-                << colours[1] << "' title 'targets (" << s.pca_dim_targets << ")', '' using 1:4 with linespoints pt 7 "
-                << "ps 0.6 lw 2 lc rgb '" << colours[2] << "' title 'trained network (" << s.pca_dim_trained << ")'\n";
-            fig.caption("Cumulative explained variance of the activity of the random (initial) network, the targets "
-                        "and the trained network; the dashed line marks " + num(100 * pca_threshold) +
-                        " % and the vertical lines the dimension of each");
-            fig.render();
-        }
-        // ---- figure 5: singular values of ΔJ
-        {
-            const fs::path p = out / "dJ_singular_values.csv";
-            Gnuplot fig(out / "dJ_singular_values.png", 900, 560);
-            double lo = std::min(double(s.dJ.tolerance), double(s.dJ.singular_values.minCoeff()));
-            double hi = double(s.dJ.singular_values.maxCoeff());
-            if (cmp) {
-                lo = std::min({lo, double(cmp->dJ.tolerance), double(cmp->dJ.singular_values.minCoeff())});
-                hi = std::max(hi, double(cmp->dJ.singular_values.maxCoeff()));
+        if (examples::figures_wanted(options)) {
+            // ---- figure 1: weight distributions
+            {
+                Gnuplot fig(out / "weights_histogram.png", 1300, 520);
+                fig << "set multiplot layout 1,2 title 'Recurrent weights, N = " << N << "'\nset grid\nset key top right\n"
+                    << "set style fill transparent solid 0.45 noborder\nset xlabel 'weight J_{ij}'\nset ylabel 'density'\n"
+                    << "set title 'initial J (SD " << num(s.weight_sd_initial) << ") and the N(0, g^2/N) law'\n"
+                    << "set boxwidth " << iwidth << "\nset xrange [" << -ilim << ":" << ilim << "]\n"
+                    << "plot " << q(out / "weights_histogram_initial.csv") << " using 1:2 with boxes lc rgb '#636363' title "
+                    << "'initial', exp(-x*x/(2*" << sd0 * sd0 << "))/(" << sd0 << "*sqrt(2*pi)) "
+                    << "with lines lw 2 dt 2 lc rgb 'black' title 'N(0, g^2/N)'\n"
+                    << "set title 'before (SD " << num(s.weight_sd_initial) << ") and after training (SD "
+                    << num(s.weight_sd_trained) << "), log density'\n"
+                    << "set logscale y\nset yrange [" << dmin / 2 << ":" << dmax * 2 << "]\nset boxwidth " << width
+                    << "\nset xrange [" << -wlim * 1.02 << ":" << wlim * 1.02 << "]\n"
+                    << "plot " << q(out / "weights_histogram.csv") << " using 1:($2>0?$2:1/0) with boxes lc rgb '#636363' title "
+                    << "'initial', '' using 1:($3>0?$3:1/0) with boxes lc rgb '#d95f02' title 'trained'\n"
+                    << "unset multiplot\n";
+                fig.caption("Recurrent weights: the initial weights against the N(0, g^2/N) law they are drawn from "
+                            "(left), and the weights before (grey) and after (orange) FORCE training on a common scale, "
+                            "log density (right)");
+                fig.render();
             }
-            fig << "set yrange [" << lo / 10 << ":" << hi * 10 << "]\n";
-            fig << "set logscale y\nset format y '10^{%L}'\nset grid\nset xlabel 'index'\nset ylabel 'singular value of "
-                   "{/Symbol D}J'\nset key top right\n"
-                << "set title 'Singular values of the weight change; rank " << s.dJ.rank << " (" << variant << ")"
-                << (cmp ? ", " + std::to_string(cmp->dJ.rank) + " (" + cmp_variant + ")" : std::string()) << "'\n"
-                << "set arrow from graph 0, first " << s.dJ.tolerance << " to graph 1, first " << s.dJ.tolerance
-                << " nohead dt 2 lc rgb '#d95f02'\n";
-            if (cmp)
-                fig << "set arrow from graph 0, first " << cmp->dJ.tolerance << " to graph 1, first " << cmp->dJ.tolerance
-                    << " nohead dt 3 lc rgb '#1b9e77'\n";
-            fig << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.5 lc rgb '#d95f02' title '" << variant
-                << " (tolerance dashed)'";
-            if (cmp)
-                fig << ", '' using 1:3 with linespoints pt 6 ps 0.5 lc rgb '#1b9e77' title '" << cmp_variant << "'";
-            fig << "\n";
-            fig.caption("Singular values of dJ = J_trained - J_initial on a log scale; the dashed line is the rank "
-                        "tolerance, the rank is the number of singular values above it");
-            fig.render();
+            // ---- figure 2: J heatmaps and ΔJ
+            {
+                examples::write_matrix(out / "J_initial.txt", t.J_initial);
+                examples::write_matrix(out / "J_trained.txt", J);
+                examples::write_matrix(out / "dJ.txt", J - t.J_initial);
+                const double lim = 3.0 * g / std::sqrt(double(N));
+                const double dlim = 3.0 * std::sqrt(J.array().square().mean());
+                const double ddlim = 3.0 * std::sqrt((J - t.J_initial).array().square().mean());
+                Gnuplot fig(out / "J_heatmaps.png", 1650, 560);
+                fig << "set datafile separator whitespace\nset multiplot layout 1,3 title 'Recurrent weights (row: "
+                       "postsynaptic i, column: presynaptic j)'\n"
+                    << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
+                    << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
+                    << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
+                    << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J'\nplot " << q(out / "J_initial.txt")
+                    << " matrix with image\n"
+                    << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot " << q(out / "J_trained.txt")
+                    << " matrix with image\n"
+                    << "set cbrange [" << -ddlim << ":" << ddlim << "]\nset title 'change {/Symbol D}J (rank " << s.dJ.rank
+                    << ")'\nplot " << q(out / "dJ.txt") << " matrix with image\nunset multiplot\n";
+                fig.caption("Weight matrices: initial J, trained J and the change dJ = J_trained - J_initial (colour "
+                            "scale of each panel: ±3 RMS of its entries)");
+                fig.render();
+            }
+            // ---- figure 3: spectra
+            {
+                const fs::path e = out / "eigenvalues.csv";
+                double lim = std::max({1.1 * g, 1.1 * s.radius_trained, 1.1 * s.radius_initial});
+                if (cmp) lim = std::max(lim, 1.1 * cmp->radius_trained);
+                const double lim0 = 1.5 * std::max(g, s.radius_initial);
+                const int panels = cmp ? 3 : 2;
+                Gnuplot fig(out / "eigenvalues.png", 560 * panels, 600);
+                fig << "set multiplot layout 1," << panels << " title 'Eigenvalues of J; circle: radius g = " << g
+                    << " (circular law)'\n"
+                    << "set size ratio -1\nset grid\nset xlabel 'Re {/Symbol l}'\nset ylabel 'Im {/Symbol l}'\n"
+                    // The random network gets its own scale, so the bulk filling the circle is visible.
+                    << "set xrange [" << -lim0 << ":" << lim0 << "]\nset yrange [" << -lim0 << ":" << lim0 << "]\n"
+                    << "set object 1 circle at first 0,0 size first " << g
+                    << " fs empty border lc rgb 'gray40' dt 2 front\n"
+                    << "set title 'before training (spectral radius " << num(s.radius_initial, 3) << ")'\n"
+                    << "plot " << q(e) << " using (strcol(1) eq 'initial' ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#636363'\n"
+                    << "set xrange [" << -lim << ":" << lim << "]\nset yrange [" << -lim << ":" << lim << "]\n"
+                    << "set title 'after training, " << variant << " targets (max Re " << num(s.max_real_trained, 3)
+                    << ", min Re " << num(s.min_real_trained, 3) << ")'\n"
+                    << "plot " << q(e) << " using (strcol(1) eq 'trained' && abs($2+{0,1}*$3) <= " << s.radius_initial
+                    << " ? $2 : 1/0):3 with points pt 7 ps 0.6 lc rgb '#d95f02', '' using (strcol(1) eq 'trained' && "
+                       "abs($2+{0,1}*$3) > "
+                    << s.radius_initial << " ? $2 : 1/0):3 with points pt 7 ps 1.1 lc rgb '#7a0177'\n";
+                if (cmp)
+                    fig << "set title 'after training, " << cmp_variant << " targets (max Re " << num(cmp->max_real_trained, 3)
+                        << ")'\nplot " << q(e) << " using (strcol(1) eq 'trained_compare' ? $2 : 1/0):3 with points pt 7 ps 0.6 "
+                        << "lc rgb '#1b9e77'\n";
+                fig << "unset multiplot\n";
+                fig.caption("Eigenvalues of J before and after training; dashed circle: radius g (circular law). After "
+                            "training, eigenvalues outside the initial spectral radius (" + std::to_string(outside) +
+                            ") are drawn larger in purple");
+                fig.render();
+            }
+            // ---- figure 4: PCA
+            {
+                const fs::path p = out / "pca.csv";
+                const index_t kmax = std::min<index_t>(N, std::max({s.pca_dim_random, s.pca_dim_targets, s.pca_dim_trained}) * 2 + 5);
+                Gnuplot fig(out / "pca.png", 900, 560);
+                fig << "set xlabel 'principal components'\nset ylabel 'cumulative explained variance'\nset grid\n"
+                    << "set key bottom right\nset xrange [0.5:" << kmax + 0.5 << "]\nset yrange [0:1.02]\n"
+                    << "set arrow from graph 0, first " << pca_threshold << " to graph 1, first " << pca_threshold
+                    << " nohead dt 2 lc rgb 'gray30'\n";
+                const char* colours[3] = {"#636363", "#1b9e77", "#d95f02"};
+                const index_t dims[3] = {s.pca_dim_random, s.pca_dim_targets, s.pca_dim_trained};
+                for (int i = 0; i < 3; ++i)
+                    fig << "set arrow from " << dims[i] << ", graph 0 to " << dims[i] << ", first " << pca_threshold
+                        << " nohead lw 1.5 lc rgb '" << colours[i] << "'\n";
+                fig << "set title 'PCA of activity (both conditions, concatenated in time): dimension at "
+                    << num(100 * pca_threshold) << " %'\n"
+                    << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.6 lw 2 lc rgb '" << colours[0]
+                    << "' title 'random network (" << s.pca_dim_random << ")', '' using 1:3 with linespoints pt 7 ps 0.6 lw 2 lc rgb '"
+                    << colours[1] << "' title 'targets (" << s.pca_dim_targets << ")', '' using 1:4 with linespoints pt 7 "
+                    << "ps 0.6 lw 2 lc rgb '" << colours[2] << "' title 'trained network (" << s.pca_dim_trained << ")'\n";
+                fig.caption("Cumulative explained variance of the activity of the random (initial) network, the targets "
+                            "and the trained network; the dashed line marks " + num(100 * pca_threshold) +
+                            " % and the vertical lines the dimension of each");
+                fig.render();
+            }
+            // ---- figure 5: singular values of ΔJ
+            {
+                const fs::path p = out / "dJ_singular_values.csv";
+                Gnuplot fig(out / "dJ_singular_values.png", 900, 560);
+                double lo = std::min(double(s.dJ.tolerance), double(s.dJ.singular_values.minCoeff()));
+                double hi = double(s.dJ.singular_values.maxCoeff());
+                if (cmp) {
+                    lo = std::min({lo, double(cmp->dJ.tolerance), double(cmp->dJ.singular_values.minCoeff())});
+                    hi = std::max(hi, double(cmp->dJ.singular_values.maxCoeff()));
+                }
+                fig << "set yrange [" << lo / 10 << ":" << hi * 10 << "]\n";
+                fig << "set logscale y\nset format y '10^{%L}'\nset grid\nset xlabel 'index'\nset ylabel 'singular value of "
+                       "{/Symbol D}J'\nset key top right\n"
+                    << "set title 'Singular values of the weight change; rank " << s.dJ.rank << " (" << variant << ")"
+                    << (cmp ? ", " + std::to_string(cmp->dJ.rank) + " (" + cmp_variant + ")" : std::string()) << "'\n"
+                    << "set arrow from graph 0, first " << s.dJ.tolerance << " to graph 1, first " << s.dJ.tolerance
+                    << " nohead dt 2 lc rgb '#d95f02'\n";
+                if (cmp)
+                    fig << "set arrow from graph 0, first " << cmp->dJ.tolerance << " to graph 1, first " << cmp->dJ.tolerance
+                        << " nohead dt 3 lc rgb '#1b9e77'\n";
+                fig << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.5 lc rgb '#d95f02' title '" << variant
+                    << " (tolerance dashed)'";
+                if (cmp)
+                    fig << ", '' using 1:3 with linespoints pt 6 ps 0.5 lc rgb '#1b9e77' title '" << cmp_variant << "'";
+                fig << "\n";
+                fig.caption("Singular values of dJ = J_trained - J_initial on a log scale; the dashed line is the rank "
+                            "tolerance, the rank is the number of singular values above it");
+                fig.render();
+            }
         }
-        std::cerr << "figures written (" << elapsed() << " s)\n";
-    } catch (const neurodyn::error& e) {
-        std::cerr << e.what() << '\n';
-        return 1;
-    }
-    return 0;
+        folder.commit();
+        std::cerr << "output in " << folder.target().string() << " (" << elapsed() << " s)\n";
+    });
 }

@@ -15,10 +15,7 @@
 // amplitude), DIR/photoinhibition.csv (strength,mode,condition,n_trials,fraction_correct),
 // DIR/photoinhibition_projection.csv, DIR/photoinhibition_endpoints.csv, PNG figures and the
 // key numbers in DIR/manifest.json.
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -34,20 +31,16 @@
 #include "neurodyn/io/csv.hpp"
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/manifest.hpp"
+#include "neurodyn/io/output_folder.hpp"
+#include "support/program.hpp"
+#include "support/trained_network.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
+using examples::num;
+using examples::q;
 
 namespace {
-/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
-std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
-
-std::string num(double v) {
-    std::ostringstream os;
-    os << v;
-    return os.str();
-}
-
 /// Vertical dotted lines at the sample onset, delay onset and go cue (s).
 std::string epoch_lines(const TaskEpochs& ep) {
     std::ostringstream os;
@@ -73,74 +66,76 @@ struct Level {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Noise robustness and photoinhibition of a FORCE-trained rate network"};
-    std::string training_dir, out_dir, sharing = "independent", chosen_window = "delay";
-    index_t realization = -1;
+    std::string sharing = "independent", chosen_window = "delay";
     NoiseSweepOptions ns;
     ns.amplitudes = {0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 2.0, 3.0};
     PhotoinhibitionOptions pi;
-    double chosen_amplitude = -1;
+    double chosen_amplitude = -1;  // -1: chosen from the sweep (the option takes only >= 0)
     long chosen_trials = 500;
     std::uint64_t seed = 1;
     int threads = 0;
-    bool no_figures = false;
-    // On-the-fly training.
-    RajanOptions ro;
-    ro.realizations = 1;
-    std::size_t neurons = 87;
-    std::uint64_t data_seed = 1;
-    app.add_option("--training", training_dir, "training folder written by rajan_force_training");
-    app.add_option("--realization", realization, "realisation of the training folder (default: its best)");
-    app.add_option("--trials", ns.trials, "trials per (window, amplitude, condition) of the sweep")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--amplitudes", ns.amplitudes, "noise amplitudes A (input units, per 1-ms step)")->delimiter(',');
-    app.add_option("--chosen-amplitude", chosen_amplitude,
-                   "amplitude of the detailed run (default: the first where the fraction of selective trials "
-                   "drops below 0.9 with delay noise)");
-    app.add_option("--chosen-trials", chosen_trials, "trials per condition at the chosen amplitude")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--chosen-window", chosen_window, "noise window of the detailed run")
-        ->check(CLI::IsMember({"delay", "whole"}));
-    app.add_option("--sharing", sharing, "noise independent per unit or common to all units")
-        ->check(CLI::IsMember({"independent", "common"}));
-    app.add_option("--pi-trials", pi.trials, "photoinhibition trials per (mode, strength, condition)")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--drive-strengths", pi.drive_strengths, "negative drive to all units (input units)")
-        ->delimiter(',');
-    app.add_option("--silence-fractions", pi.silence_fractions, "fractions of units silenced")->delimiter(',');
-    app.add_option("--pi-duration", pi.duration_ms, "photoinhibition from the delay onset, ms")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--pi-noise", pi.background_noise, "independent input noise during photoinhibition trials")
-        ->check(CLI::NonNegativeNumber);
-    app.add_option("--seed", seed, "seed of the noise and the silenced sets");
-    app.add_option("--threads", threads, "OpenMP threads (0: default)")->check(CLI::NonNegativeNumber);
-    app.add_option("--out", out_dir, "output directory")->required();
-    app.add_flag("--no-figures", no_figures, "write data only");
-    auto* fly = app.add_option_group("training on the fly (without --training)");
-    fly->add_option("--iterations", ro.max_iterations, "iteration cap")->check(CLI::PositiveNumber);
-    fly->add_option("--neurons", neurons, "units of the synthetic session")->check(CLI::PositiveNumber);
-    fly->add_option("--data-seed", data_seed, "seed of the synthetic session");
-    fly->add_option("--train-seed", ro.seed, "seed of the network and its inputs");
-    CLI11_PARSE(app, argc, argv);
-
-    try {
-        const auto t0 = std::chrono::steady_clock::now();
-        auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-        const fs::path out(out_dir);
-        fs::create_directories(out);
+    examples::OutputOptions options;
+    examples::TrainedNetworkOptions net;
+    const auto setup = [&](CLI::App& app) {
+        using namespace examples;
+        const long max_trials = 10'000'000;
+        add_trained_network_options(app, net);
+        app.add_option("--trials", ns.trials, "trials per (window, amplitude, condition) of the sweep")
+            ->check(count_in(1, max_trials));
+        app.add_option("--amplitudes", ns.amplitudes, "noise amplitudes A (input units, per 1-ms step)")
+            ->delimiter(',')
+            ->check(non_negative());
+        app.add_option("--chosen-amplitude", chosen_amplitude,
+                       "amplitude of the detailed run (default: the first where the fraction of selective trials "
+                       "drops below 0.9 with delay noise)")
+            ->check(non_negative());
+        app.add_option("--chosen-trials", chosen_trials, "trials per condition at the chosen amplitude")
+            ->check(count_in(1, max_trials));
+        app.add_option("--chosen-window", chosen_window, "noise window of the detailed run")
+            ->check(CLI::IsMember({"delay", "whole"}));
+        app.add_option("--sharing", sharing, "noise independent per unit or common to all units")
+            ->check(CLI::IsMember({"independent", "common"}));
+        app.add_option("--pi-trials", pi.trials, "photoinhibition trials per (mode, strength, condition)")
+            ->check(count_in(1, max_trials));
+        app.add_option("--drive-strengths", pi.drive_strengths, "negative drive to all units (input units)")
+            ->delimiter(',')
+            ->check(non_negative());
+        app.add_option("--silence-fractions", pi.silence_fractions, "fractions of units silenced")
+            ->delimiter(',')
+            ->check(finite_in(0, 1));
+        app.add_option("--pi-duration", pi.duration_ms, "photoinhibition from the delay onset, ms")->check(positive());
+        app.add_option("--pi-noise", pi.background_noise, "independent input noise during photoinhibition trials")
+            ->check(non_negative());
+        app.add_option("--seed", seed, "seed of the noise and the silenced sets");
+        app.add_option("--threads", threads, "OpenMP threads (0: default)")->check(thread_count());
+        add_output_options(app, options);
+    };
+    const std::string about = "Noise robustness and photoinhibition of a FORCE-trained rate network";
+    return examples::run_program(argc, argv, about, setup, [&] {
+        const examples::Stopwatch elapsed;
+        examples::check_trained_network_options(net);
         require(!ns.amplitudes.empty(), "--amplitudes", "empty", "needs at least one amplitude");
         std::sort(ns.amplitudes.begin(), ns.amplitudes.end());
-        for (double a : ns.amplitudes) require_nonnegative("--amplitudes", a);
         ns.sharing = sharing == "common" ? NoiseSharing::common : NoiseSharing::independent;
         ns.seed = seed;
         ns.threads = threads;
         pi.seed = seed + 1;
         pi.threads = threads;
+        OutputFolder folder(options.dir, {net.training_dir});
+        const fs::path& out = folder.path();
 
         // ---- the trained network
         std::string source;
-        auto loaded = obtain_trained_task(training_dir, realization, {neurons, data_seed, ro}, source);
+        auto loaded = examples::trained_network(net, source);
         const TrainedRnn<double>& task = loaded.task;
+        // Per trial the CD projection (every 10th step) is kept: the chosen run's trials and every
+        // photoinhibition level's must fit in memory.
+        const std::uint64_t cols = std::uint64_t(task.steps() / 10 + 1);
+        require_allocation("--chosen-trials", chosen_trials, {2, std::uint64_t(chosen_trials), cols}, sizeof(double));
+        require_allocation("--pi-trials", pi.trials,
+                           {2 * (pi.drive_strengths.size() + pi.silence_fractions.size()), std::uint64_t(pi.trials), cols},
+                           sizeof(double));
+        require_allocation("--trials", ns.trials, {2, std::uint64_t(ns.trials), cols}, sizeof(double));
         const auto judge = SeparationClassifier<double>::fit(task);
         const double pvar_right = task.pvar_of(task.run(0, Trial{}), 0), pvar_left = task.pvar_of(task.run(1, Trial{}), 1);
         std::cerr << "network: " << source << ", N = " << task.units() << ", " << task.steps()
@@ -267,218 +262,212 @@ int main(int argc, char** argv) {
         }
         m.number("wall time", elapsed(), "s");
         m.save();
-        std::cerr << "data written to " << out.string() << " (" << elapsed() << " s)\n";
+        std::cerr << "data written (" << elapsed() << " s)\n";
 
-        if (no_figures) return 0;
-        if (!gnuplot_available()) {
-            std::cerr << "gnuplot not found: figures skipped\n";
-            return 0;
-        }
-        const std::string ep = epoch_lines(task.epochs);
-        // ---- figure 1: the sweep
-        {
-            Gnuplot fig(out / "noise_sweep.png", 1300, 520);
-            fig << "set multiplot layout 1,2 title 'Input noise (" << sharing << " per unit), " << ns.trials
-                << " trials per point; solid: whole trial, dashed: delay only; blue right, red left'\n"
-                << "set xlabel 'noise amplitude A'\nset grid\nset key bottom left\n";
-            // One block per (window, condition), so gnuplot joins the points of a curve.
-            const fs::path dat = out / "noise_sweep.dat";
-            write_atomically(dat, [&](std::ostream& os) {
-                os.precision(8);
-                for (NoiseWindow w : ns.windows)
-                    for (index_t c = 0; c < 2; ++c) {
-                        os << "# " << to_string(w) << ' ' << condition_name(c) << ": amplitude,mean_pvar,fraction_selective\n";
-                        for (const auto& r : rows)
-                            if (r.window == w && r.condition == c)
-                                os << r.amplitude << ',' << r.mean_pvar << ',' << r.fraction_selective << '\n';
-                        os << "\n\n";
+        if (examples::figures_wanted(options)) {
+            const std::string ep = epoch_lines(task.epochs);
+            // ---- figure 1: the sweep
+            {
+                Gnuplot fig(out / "noise_sweep.png", 1300, 520);
+                fig << "set multiplot layout 1,2 title 'Input noise (" << sharing << " per unit), " << ns.trials
+                    << " trials per point; solid: whole trial, dashed: delay only; blue right, red left'\n"
+                    << "set xlabel 'noise amplitude A'\nset grid\nset key bottom left\n";
+                // One block per (window, condition), so gnuplot joins the points of a curve.
+                const fs::path dat = out / "noise_sweep.dat";
+                write_atomically(dat, [&](std::ostream& os) {
+                    os.precision(8);
+                    for (NoiseWindow w : ns.windows)
+                        for (index_t c = 0; c < 2; ++c) {
+                            os << "# " << to_string(w) << ' ' << condition_name(c) << ": amplitude,mean_pvar,fraction_selective\n";
+                            for (const auto& r : rows)
+                                if (r.window == w && r.condition == c)
+                                    os << r.amplitude << ',' << r.mean_pvar << ',' << r.fraction_selective << '\n';
+                            os << "\n\n";
+                        }
+                });
+                auto lines = [&](int col) {
+                    fig << "plot ";
+                    const char* colours[2] = {"#2166ac", "#b2182b"};
+                    int block = 0;
+                    for (NoiseWindow w : ns.windows)
+                        for (int c = 0; c < 2; ++c, ++block)
+                            fig << q(dat) << " index " << block << " using 1:" << col
+                                << " with linespoints pt 7 ps 0.7 lw 2 lc rgb '" << colours[c] << "'"
+                                << (w == NoiseWindow::delay ? " dt 2" : "") << " title '" << condition_name(c) << ", "
+                                << to_string(w) << "', ";
+                    fig << "1/0 notitle\n";
+                };
+                fig << "set ylabel 'mean pVar (trial vs target)'\nset title 'fit to the targets'\n"
+                    << "set arrow from graph 0, first 0.85 to graph 1, first 0.85 nohead dt 3 lc rgb 'gray40'\n";
+                lines(2);
+                fig << "unset arrow\nset ylabel 'fraction of trials keeping the separation'\nset yrange [-0.02:1.02]\n"
+                    << "set title 'right/left separation at the end of the delay'\n"
+                    << "set arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 3 lc rgb 'gray40'\n";
+                lines(3);
+                fig << "unset multiplot\n";
+                fig.caption("Noise sweep of the trained network: mean pVar (left) and fraction of trials that keep the "
+                            "right/left separation at the end of the delay (right) versus input-noise amplitude, noise "
+                            "over the whole trial (solid) or the delay only (dashed)");
+                fig.render();
+            }
+            // ---- figure 2: the chosen amplitude
+            {
+                const auto [lo, hi] = endpoint_range({&chosen.right.endpoint, &chosen.left.endpoint});
+                const std::size_t bins = 40;
+                std::vector<Histogram> h;
+                for (const auto* t : {&chosen.right, &chosen.left})
+                    for (int want : {1, 0}) {
+                        std::vector<double> e;
+                        for (std::size_t k = 0; k < t->endpoint.size(); ++k)
+                            if (int(t->correct[k]) == want) e.push_back(t->endpoint[k]);
+                        h.push_back(histogram<double>(e, lo, hi, bins));
                     }
-            });
-            auto lines = [&](int col) {
-                fig << "plot ";
-                const char* colours[2] = {"#2166ac", "#b2182b"};
+                CsvWriter hist({"endpoint", "right_correct", "right_error", "left_correct", "left_error"});
+                for (std::size_t b = 0; b < bins; ++b)
+                    hist.row(h[0].centre(b), h[0].counts[b], h[1].counts[b], h[2].counts[b], h[3].counts[b]);
+                hist.save(out / "noise_chosen_histogram.csv");
+                const fs::path pc = out / "noise_chosen_projection.csv", hc = out / "noise_chosen_histogram.csv";
+                const long re = chosen_trials - long(std::lround(chosen.right.fraction_correct() * double(chosen_trials)));
+                const long le = chosen_trials - long(std::lround(chosen.left.fraction_correct() * double(chosen_trials)));
+                Gnuplot fig(out / "noise_chosen.png", 1400, 560);
+                fig << "set multiplot layout 1,2 title 'A = " << chosen_amplitude << " (" << chosen_window << " noise, "
+                    << sharing << "), " << chosen_trials << " trials per condition: right errors " << re << ", left errors "
+                    << le << "'\n"
+                    << "set grid\nset key top left\nset style fill transparent solid 0.18 noborder\n" << ep
+                    << "set xlabel 'time (s)'\nset ylabel 'CD projection (right 1, left 0)'\n"
+                    << "set title 'CD projection, mean ± sd'\nplot ";
+                // columns: 1 time, then per group (n, mean, sd): right_correct 2-4, right_error 5-7,
+                // left_correct 8-10, left_error 11-13
+                const char* names[4] = {"right correct", "right error", "left correct", "left error"};
+                const char* colours[4] = {"#08519c", "#6baed6", "#a50f15", "#fc9272"};
+                for (int g = 0; g < 4; ++g) {
+                    const int n = 2 + 3 * g;
+                    fig << q(pc) << " using 1:($" << n + 1 << "-$" << n + 2 << "):($" << n + 1 << "+$" << n + 2
+                        << ") with filledcurves lc rgb '" << colours[g] << "' notitle, " << q(pc) << " using 1:" << n + 1
+                        << " with lines lw 2 lc rgb '" << colours[g] << "'" << (g % 2 ? " dt 2" : "") << " title '"
+                        << names[g] << "', ";
+                }
+                fig << "1/0 notitle\n"
+                    << "unset arrow\nset style fill transparent solid 0.55 border\nset xlabel 'endpoint (mean CD projection, last "
+                       "400 ms of the delay)'\nset ylabel 'trials'\nset title 'endpoints'\nset boxwidth "
+                    << 0.9 * (hi - lo) / double(bins) << "\n"
+                    << "set arrow from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
+                    << "set key top center\nplot ";
+                for (int g = 0; g < 4; ++g)
+                    fig << q(hc) << " using 1:" << 2 + g << " with boxes lc rgb '" << colours[g] << "' title '" << names[g]
+                        << "', ";
+                fig << "1/0 notitle\nunset multiplot\n";
+                fig.caption("At A = " + num(chosen_amplitude) + " (" + chosen_window +
+                            " noise): CD projections (mean ± sd) of correct and error trials of each condition, and "
+                            "the endpoint distributions; errors are trials whose endpoint crossed 0.5 (right 1, left 0)");
+                fig.render();
+            }
+            // ---- figure 3: photoinhibition, fraction correct
+            {
+                Gnuplot fig(out / "photoinhibition.png", 1300, 500);
+                fig << "set multiplot layout 1,2 title 'Photoinhibition of the trained network over the first "
+                    << pi.duration_ms << " ms of the delay, " << pi.trials << " trials per point'\n"
+                    << "set grid\nset yrange [-0.02:1.02]\nset ylabel 'fraction correct (separation kept)'\nset key bottom left\n";
+                // One block per (mode, condition), so gnuplot joins the points of a curve.
+                const fs::path dat = out / "photoinhibition.dat";
+                write_atomically(dat, [&](std::ostream& os) {
+                    for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence})
+                        for (index_t c = 0; c < 2; ++c) {
+                            os << "# " << to_string(mode) << ' ' << condition_name(c) << ": strength,fraction_correct\n";
+                            for (const auto& r : pi_rows)
+                                if (r.mode == mode && r.condition == c) os << r.strength << ',' << r.fraction_correct << '\n';
+                            os << "\n\n";
+                        }
+                });
                 int block = 0;
-                for (NoiseWindow w : ns.windows)
+                for (const char* mode : {"drive", "silence"}) {
+                    fig << "set xlabel '" << (std::string(mode) == "drive" ? "negative drive to every unit" : "fraction of units silenced")
+                        << "'\nset title '" << (std::string(mode) == "drive" ? "drive" : "silencing") << "'\nplot ";
+                    const char* colours[2] = {"#2166ac", "#b2182b"};
                     for (int c = 0; c < 2; ++c, ++block)
-                        fig << q(dat) << " index " << block << " using 1:" << col
-                            << " with linespoints pt 7 ps 0.7 lw 2 lc rgb '" << colours[c] << "'"
-                            << (w == NoiseWindow::delay ? " dt 2" : "") << " title '" << condition_name(c) << ", "
-                            << to_string(w) << "', ";
-                fig << "1/0 notitle\n";
-            };
-            fig << "set ylabel 'mean pVar (trial vs target)'\nset title 'fit to the targets'\n"
-                << "set arrow from graph 0, first 0.85 to graph 1, first 0.85 nohead dt 3 lc rgb 'gray40'\n";
-            lines(2);
-            fig << "unset arrow\nset ylabel 'fraction of trials keeping the separation'\nset yrange [-0.02:1.02]\n"
-                << "set title 'right/left separation at the end of the delay'\n"
-                << "set arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 3 lc rgb 'gray40'\n";
-            lines(3);
-            fig << "unset multiplot\n";
-            fig.caption("Noise sweep of the trained network: mean pVar (left) and fraction of trials that keep the "
-                        "right/left separation at the end of the delay (right) versus input-noise amplitude, noise "
-                        "over the whole trial (solid) or the delay only (dashed)");
-            fig.render();
-        }
-        // ---- figure 2: the chosen amplitude
-        {
-            const auto [lo, hi] = endpoint_range({&chosen.right.endpoint, &chosen.left.endpoint});
-            const std::size_t bins = 40;
-            std::vector<Histogram> h;
-            for (const auto* t : {&chosen.right, &chosen.left})
-                for (int want : {1, 0}) {
-                    std::vector<double> e;
-                    for (std::size_t k = 0; k < t->endpoint.size(); ++k)
-                        if (int(t->correct[k]) == want) e.push_back(t->endpoint[k]);
-                    h.push_back(histogram<double>(e, lo, hi, bins));
+                        fig << q(dat) << " index " << block << " using 1:2 with linespoints pt 7 lw 2 lc rgb '" << colours[c]
+                            << "' title '" << condition_name(c) << "', ";
+                    fig << "1/0 notitle\n";
                 }
-            CsvWriter hist({"endpoint", "right_correct", "right_error", "left_correct", "left_error"});
-            for (std::size_t b = 0; b < bins; ++b)
-                hist.row(h[0].centre(b), h[0].counts[b], h[1].counts[b], h[2].counts[b], h[3].counts[b]);
-            hist.save(out / "noise_chosen_histogram.csv");
-            const fs::path pc = out / "noise_chosen_projection.csv", hc = out / "noise_chosen_histogram.csv";
-            const long re = chosen_trials - long(std::lround(chosen.right.fraction_correct() * double(chosen_trials)));
-            const long le = chosen_trials - long(std::lround(chosen.left.fraction_correct() * double(chosen_trials)));
-            Gnuplot fig(out / "noise_chosen.png", 1400, 560);
-            fig << "set multiplot layout 1,2 title 'A = " << chosen_amplitude << " (" << chosen_window << " noise, "
-                << sharing << "), " << chosen_trials << " trials per condition: right errors " << re << ", left errors "
-                << le << "'\n"
-                << "set grid\nset key top left\nset style fill transparent solid 0.18 noborder\n" << ep
-                << "set xlabel 'time (s)'\nset ylabel 'CD projection (right 1, left 0)'\n"
-                << "set title 'CD projection, mean ± sd'\nplot ";
-            // columns: 1 time, then per group (n, mean, sd): right_correct 2-4, right_error 5-7,
-            // left_correct 8-10, left_error 11-13
-            const char* names[4] = {"right correct", "right error", "left correct", "left error"};
-            const char* colours[4] = {"#08519c", "#6baed6", "#a50f15", "#fc9272"};
-            for (int g = 0; g < 4; ++g) {
-                const int n = 2 + 3 * g;
-                fig << q(pc) << " using 1:($" << n + 1 << "-$" << n + 2 << "):($" << n + 1 << "+$" << n + 2
-                    << ") with filledcurves lc rgb '" << colours[g] << "' notitle, " << q(pc) << " using 1:" << n + 1
-                    << " with lines lw 2 lc rgb '" << colours[g] << "'" << (g % 2 ? " dt 2" : "") << " title '"
-                    << names[g] << "', ";
+                fig << "unset multiplot\n";
+                fig.caption("Photoinhibition of the trained network (first " + num(pi.duration_ms) +
+                            " ms of the delay): fraction of trials that recover the right/left separation by the end of "
+                            "the delay, versus the negative drive to all units (left) and the fraction of units silenced "
+                            "(right)");
+                fig.render();
             }
-            fig << "1/0 notitle\n"
-                << "unset arrow\nset style fill transparent solid 0.55 border\nset xlabel 'endpoint (mean CD projection, last "
-                   "400 ms of the delay)'\nset ylabel 'trials'\nset title 'endpoints'\nset boxwidth "
-                << 0.9 * (hi - lo) / double(bins) << "\n"
-                << "set arrow from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
-                << "set key top center\nplot ";
-            for (int g = 0; g < 4; ++g)
-                fig << q(hc) << " using 1:" << 2 + g << " with boxes lc rgb '" << colours[g] << "' title '" << names[g]
-                    << "', ";
-            fig << "1/0 notitle\nunset multiplot\n";
-            fig.caption("At A = " + num(chosen_amplitude) + " (" + chosen_window +
-                        " noise): CD projections (mean ± sd) of correct and error trials of each condition, and "
-                        "the endpoint distributions; errors are trials whose endpoint crossed 0.5 (right 1, left 0)");
-            fig.render();
-        }
-        // ---- figure 3: photoinhibition, fraction correct
-        {
-            Gnuplot fig(out / "photoinhibition.png", 1300, 500);
-            fig << "set multiplot layout 1,2 title 'Photoinhibition of the trained network over the first "
-                << pi.duration_ms << " ms of the delay, " << pi.trials << " trials per point'\n"
-                << "set grid\nset yrange [-0.02:1.02]\nset ylabel 'fraction correct (separation kept)'\nset key bottom left\n";
-            // One block per (mode, condition), so gnuplot joins the points of a curve.
-            const fs::path dat = out / "photoinhibition.dat";
-            write_atomically(dat, [&](std::ostream& os) {
-                for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence})
-                    for (index_t c = 0; c < 2; ++c) {
-                        os << "# " << to_string(mode) << ' ' << condition_name(c) << ": strength,fraction_correct\n";
-                        for (const auto& r : pi_rows)
-                            if (r.mode == mode && r.condition == c) os << r.strength << ',' << r.fraction_correct << '\n';
+            // ---- figures 4, 5: photoinhibition, CD projections and endpoints per strength
+            for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence}) {
+                const auto& strengths = mode == InhibitionMode::drive ? pi.drive_strengths : pi.silence_fractions;
+                if (strengths.empty()) continue;
+                const std::string mn = to_string(mode);
+                // One data block per strength (gnuplot 'index'): projections, then histograms.
+                const fs::path dat = out / ("photoinhibition_" + mn + ".dat");
+                std::vector<const std::vector<double>*> all;
+                for (const auto& [key, l] : pi_levels)
+                    if (key.first == int(mode)) all.insert(all.end(), {&l.right.endpoint, &l.left.endpoint});
+                const auto [lo, hi] = endpoint_range(all);
+                const std::size_t bins = 30;
+                write_atomically(dat, [&](std::ostream& os) {
+                    os.precision(7);
+                    for (double s : strengths) {
+                        const Level& l = pi_levels.at({int(mode), s});
+                        const auto r = projection_summary(l.right, [](long) { return true; });
+                        const auto lf = projection_summary(l.left, [](long) { return true; });
+                        os << "# " << mn << " " << s << ": time_s,right_mean,right_sd,left_mean,left_sd\n";
+                        for (std::size_t j = 0; j < r.mean.size(); ++j)
+                            os << double(j) * step_s << ',' << r.mean[j] << ',' << r.sd[j] << ',' << lf.mean[j] << ','
+                               << lf.sd[j] << '\n';
                         os << "\n\n";
                     }
-            });
-            int block = 0;
-            for (const char* mode : {"drive", "silence"}) {
-                fig << "set xlabel '" << (std::string(mode) == "drive" ? "negative drive to every unit" : "fraction of units silenced")
-                    << "'\nset title '" << (std::string(mode) == "drive" ? "drive" : "silencing") << "'\nplot ";
-                const char* colours[2] = {"#2166ac", "#b2182b"};
-                for (int c = 0; c < 2; ++c, ++block)
-                    fig << q(dat) << " index " << block << " using 1:2 with linespoints pt 7 lw 2 lc rgb '" << colours[c]
-                        << "' title '" << condition_name(c) << "', ";
-                fig << "1/0 notitle\n";
-            }
-            fig << "unset multiplot\n";
-            fig.caption("Photoinhibition of the trained network (first " + num(pi.duration_ms) +
-                        " ms of the delay): fraction of trials that recover the right/left separation by the end of "
-                        "the delay, versus the negative drive to all units (left) and the fraction of units silenced "
-                        "(right)");
-            fig.render();
-        }
-        // ---- figures 4, 5: photoinhibition, CD projections and endpoints per strength
-        for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence}) {
-            const auto& strengths = mode == InhibitionMode::drive ? pi.drive_strengths : pi.silence_fractions;
-            if (strengths.empty()) continue;
-            const std::string mn = to_string(mode);
-            // One data block per strength (gnuplot 'index'): projections, then histograms.
-            const fs::path dat = out / ("photoinhibition_" + mn + ".dat");
-            std::vector<const std::vector<double>*> all;
-            for (const auto& [key, l] : pi_levels)
-                if (key.first == int(mode)) all.insert(all.end(), {&l.right.endpoint, &l.left.endpoint});
-            const auto [lo, hi] = endpoint_range(all);
-            const std::size_t bins = 30;
-            write_atomically(dat, [&](std::ostream& os) {
-                os.precision(7);
-                for (double s : strengths) {
-                    const Level& l = pi_levels.at({int(mode), s});
-                    const auto r = projection_summary(l.right, [](long) { return true; });
-                    const auto lf = projection_summary(l.left, [](long) { return true; });
-                    os << "# " << mn << " " << s << ": time_s,right_mean,right_sd,left_mean,left_sd\n";
-                    for (std::size_t j = 0; j < r.mean.size(); ++j)
-                        os << double(j) * step_s << ',' << r.mean[j] << ',' << r.sd[j] << ',' << lf.mean[j] << ','
-                           << lf.sd[j] << '\n';
-                    os << "\n\n";
+                    for (double s : strengths) {
+                        const Level& l = pi_levels.at({int(mode), s});
+                        const auto hr = histogram<double>(l.right.endpoint, lo, hi, bins);
+                        const auto hl = histogram<double>(l.left.endpoint, lo, hi, bins);
+                        os << "# " << mn << " " << s << ": endpoint,right,left\n";
+                        for (std::size_t b = 0; b < bins; ++b) os << hr.centre(b) << ',' << hr.counts[b] << ',' << hl.counts[b] << '\n';
+                        os << "\n\n";
+                    }
+                });
+                const auto& d = task.epochs["delay"];
+                const double on = d.start_ms / 1000, off = std::min(d.end_ms, d.start_ms + pi.duration_ms) / 1000;
+                const std::size_t S = strengths.size();
+                Gnuplot fig(out / ("photoinhibition_" + mn + ".png"), int(std::max<std::size_t>(2, S) * 330), 640);
+                fig << "set multiplot layout 2," << S << " title '"
+                    << (mode == InhibitionMode::drive ? "Negative drive to all units" : "Silencing a random fraction of units")
+                    << " during the first " << pi.duration_ms << " ms of the delay (shaded): blue right, red left trials, "
+                    << pi.trials << " each'\n"
+                    << "set grid\nset style fill transparent solid 0.2 noborder\n";
+                for (std::size_t i = 0; i < S; ++i) {
+                    fig << "set title '" << (mode == InhibitionMode::drive ? "drive " : "fraction ") << strengths[i]
+                        << "'\nset xlabel 'time (s)'\n" << (i == 0 ? "set ylabel 'CD projection'\n" : "unset ylabel\n")
+                        << "set yrange [-1:2]\nset xrange [*:*]\n"
+                        << "set object 1 rect from " << on << ", graph 0 to " << off
+                        << ", graph 1 fc rgb '#74c476' fs transparent solid 0.25 noborder behind\n"
+                        << "plot " << q(dat) << " index " << i << " using 1:($2-$3):($2+$3) with filledcurves lc rgb '#2166ac', '' index "
+                        << i << " using 1:2 with lines lw 1.5 lc rgb '#08519c', '' index " << i
+                        << " using 1:($4-$5):($4+$5) with filledcurves lc rgb '#b2182b', '' index " << i
+                        << " using 1:4 with lines lw 1.5 lc rgb '#a50f15'\nunset object 1\n";
                 }
-                for (double s : strengths) {
-                    const Level& l = pi_levels.at({int(mode), s});
-                    const auto hr = histogram<double>(l.right.endpoint, lo, hi, bins);
-                    const auto hl = histogram<double>(l.left.endpoint, lo, hi, bins);
-                    os << "# " << mn << " " << s << ": endpoint,right,left\n";
-                    for (std::size_t b = 0; b < bins; ++b) os << hr.centre(b) << ',' << hr.counts[b] << ',' << hl.counts[b] << '\n';
-                    os << "\n\n";
+                fig << "set style fill transparent solid 0.5 border\nset boxwidth " << 0.9 * (hi - lo) / double(bins) << "\n"
+                    << "set yrange [0:*]\nset xrange [" << lo << ":" << hi << "]\n";
+                for (std::size_t i = 0; i < S; ++i) {
+                    fig << "set title 'endpoints'\nset xlabel 'endpoint'\n"
+                        << (i == 0 ? "set ylabel 'trials'\n" : "unset ylabel\n")
+                        << "set arrow 1 from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
+                        << "plot " << q(dat) << " index " << S + i << " using 1:2 with boxes lc rgb '#2166ac', '' index "
+                        << S + i << " using 1:3 with boxes lc rgb '#b2182b'\n";
                 }
-            });
-            const auto& d = task.epochs["delay"];
-            const double on = d.start_ms / 1000, off = std::min(d.end_ms, d.start_ms + pi.duration_ms) / 1000;
-            const std::size_t S = strengths.size();
-            Gnuplot fig(out / ("photoinhibition_" + mn + ".png"), int(std::max<std::size_t>(2, S) * 330), 640);
-            fig << "set multiplot layout 2," << S << " title '"
-                << (mode == InhibitionMode::drive ? "Negative drive to all units" : "Silencing a random fraction of units")
-                << " during the first " << pi.duration_ms << " ms of the delay (shaded): blue right, red left trials, "
-                << pi.trials << " each'\n"
-                << "set grid\nset style fill transparent solid 0.2 noborder\n";
-            for (std::size_t i = 0; i < S; ++i) {
-                fig << "set title '" << (mode == InhibitionMode::drive ? "drive " : "fraction ") << strengths[i]
-                    << "'\nset xlabel 'time (s)'\n" << (i == 0 ? "set ylabel 'CD projection'\n" : "unset ylabel\n")
-                    << "set yrange [-1:2]\nset xrange [*:*]\n"
-                    << "set object 1 rect from " << on << ", graph 0 to " << off
-                    << ", graph 1 fc rgb '#74c476' fs transparent solid 0.25 noborder behind\n"
-                    << "plot " << q(dat) << " index " << i << " using 1:($2-$3):($2+$3) with filledcurves lc rgb '#2166ac', '' index "
-                    << i << " using 1:2 with lines lw 1.5 lc rgb '#08519c', '' index " << i
-                    << " using 1:($4-$5):($4+$5) with filledcurves lc rgb '#b2182b', '' index " << i
-                    << " using 1:4 with lines lw 1.5 lc rgb '#a50f15'\nunset object 1\n";
+                fig << "unset multiplot\n";
+                fig.caption(std::string(mode == InhibitionMode::drive ? "Negative drive to all units"
+                                                                      : "Silencing a random fraction of units") +
+                            " over the first " + num(pi.duration_ms) +
+                            " ms of the delay: CD projections (mean ± sd, top) and end-of-delay endpoints (bottom) of "
+                            "right (blue) and left (red) trials at each strength");
+                fig.render();
             }
-            fig << "set style fill transparent solid 0.5 border\nset boxwidth " << 0.9 * (hi - lo) / double(bins) << "\n"
-                << "set yrange [0:*]\nset xrange [" << lo << ":" << hi << "]\n";
-            for (std::size_t i = 0; i < S; ++i) {
-                fig << "set title 'endpoints'\nset xlabel 'endpoint'\n"
-                    << (i == 0 ? "set ylabel 'trials'\n" : "unset ylabel\n")
-                    << "set arrow 1 from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
-                    << "plot " << q(dat) << " index " << S + i << " using 1:2 with boxes lc rgb '#2166ac', '' index "
-                    << S + i << " using 1:3 with boxes lc rgb '#b2182b'\n";
-            }
-            fig << "unset multiplot\n";
-            fig.caption(std::string(mode == InhibitionMode::drive ? "Negative drive to all units"
-                                                                  : "Silencing a random fraction of units") +
-                        " over the first " + num(pi.duration_ms) +
-                        " ms of the delay: CD projections (mean ± sd, top) and end-of-delay endpoints (bottom) of "
-                        "right (blue) and left (red) trials at each strength");
-            fig.render();
         }
-        std::cerr << "figures written (" << elapsed() << " s)\n";
-    } catch (const neurodyn::error& e) {
-        std::cerr << e.what() << '\n';
-        return 1;
-    }
-    return 0;
+        folder.commit();
+        std::cerr << "output in " << folder.target().string() << " (" << elapsed() << " s)\n";
+    });
 }

@@ -16,13 +16,11 @@
 // and DIR/training.csv (realization,iteration,condition,pvar), DIR/selectivity.csv,
 // DIR/realizations.csv, PNG figures and DIR/manifest.json. noise_robustness and
 // network_structure read the folder with --training DIR.
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "neurodyn/experiments/rajan_training.hpp"
@@ -36,73 +34,74 @@
 #endif
 #include "neurodyn/experiments/synthetic_session.hpp"
 #include "neurodyn/io/manifest.hpp"
+#include "neurodyn/io/output_folder.hpp"
+#include "support/program.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
-
-namespace {
-/// A data file of the figure's folder, as gnuplot (run in that folder) names it.
-std::string q(const fs::path& p) { return gnuplot_quote(p.filename().string()); }
-}  // namespace
+using examples::q;
 
 int main(int argc, char** argv) {
-    CLI::App app{"All-synapse FORCE training of random rate networks on trial-averaged ALM activity"};
-    std::string targets_file, session_file, variant = "raw", out_dir;
+    std::string targets_file, session_file, variant = "raw", checkpoint_dir;
     RajanOptions o;
-    bool no_figures = false;
+    examples::OutputOptions options;
     double tau_wn = o.inputs.tau_wn, h0 = o.inputs.h0;
-    app.add_option("--targets", targets_file, "float64 .npy, shape (2, neurons, 1-ms steps): right, left");
-    app.add_option("--session", session_file, "ALM session .mat file (targets: correct-trial PSTHs)");
-    app.add_option("--variant", variant, "raw or suppressed (zero selective neurons' non-preferred trials)")
-        ->check(CLI::IsMember({"raw", "suppressed"}));
-    app.add_option("--realizations", o.realizations, "random networks to train")->check(CLI::PositiveNumber);
-    app.add_option("--iterations", o.max_iterations, "iteration cap per realisation")->check(CLI::PositiveNumber);
-    app.add_option("--seed", o.seed, "seed of networks and inputs");
-    app.add_option("--g", o.g, "gain of the initial random J");
-    app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha")->check(CLI::PositiveNumber);
-    app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions");
-    app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(CLI::PositiveNumber);
-    app.add_option("--tau-wn", tau_wn, "OU input correlation time, ms")->check(CLI::PositiveNumber);
-    app.add_option("--h0", h0, "OU input amplitude")->check(CLI::NonNegativeNumber);
-    app.add_option("--selectivity-threshold", o.selectivity_threshold,
-                   "|R-L|/(R+L) of delay means for a target neuron to count as selective");
-    std::string checkpoint_dir;
-    app.add_option("--checkpoint-dir", checkpoint_dir,
-                   "checkpoint every iteration there; an interrupted run given the same flags resumes");
-    app.add_option("--out", out_dir, "output directory")->required();
-    app.add_flag("--no-figures", no_figures, "write data only");
-    auto* syn_ms = app.add_option_group("synthetic targets");
     std::string synthetic = "session";
     std::size_t neurons = 87;
     long session_trials = 300;
     std::uint64_t data_seed = 1;
-    syn_ms->add_option("--synthetic", synthetic,
-                       "without --targets/--session: 'session' (PSTHs of a synthetic ALM session from the attractor "
-                       "model) or 'simple' (generator of ALM-like response types)")
-        ->check(CLI::IsMember({"session", "simple"}));
-    syn_ms->add_option("--neurons", neurons, "synthetic targets: units")->check(CLI::PositiveNumber);
-    syn_ms->add_option("--session-trials", session_trials, "synthetic session: trials")->check(CLI::Range(2L, 100000L));
-    syn_ms->add_option("--data-seed", data_seed, "seed of the synthetic data (the networks use --seed)");
-    CLI11_PARSE(app, argc, argv);
-
-    try {
+    const auto setup = [&](CLI::App& app) {
+        using namespace examples;
+        app.add_option("--targets", targets_file, "float64 .npy, shape (2, neurons, 1-ms steps): right, left");
+        app.add_option("--session", session_file, "ALM session .mat file (targets: correct-trial PSTHs)");
+        app.add_option("--variant", variant, "raw or suppressed (zero selective neurons' non-preferred trials)")
+            ->check(CLI::IsMember({"raw", "suppressed"}));
+        app.add_option("--realizations", o.realizations, "random networks to train")->check(count_in(1, 1'000'000));
+        app.add_option("--iterations", o.max_iterations, "iteration cap per realisation")->check(count_in(1, 100'000));
+        app.add_option("--seed", o.seed, "seed of networks and inputs");
+        app.add_option("--g", o.g, "gain of the initial random J")->check(non_negative());
+        app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha")->check(positive());
+        app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions")->check(finite_in(-1e6, 1));
+        app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(count_in(1, 1'000'000));
+        app.add_option("--tau-wn", tau_wn, "OU input correlation time, ms")->check(positive());
+        app.add_option("--h0", h0, "OU input amplitude")->check(non_negative());
+        app.add_option("--selectivity-threshold", o.selectivity_threshold,
+                       "|R-L|/(R+L) of delay means for a target neuron to count as selective")
+            ->check(non_negative());
+        app.add_option("--checkpoint-dir", checkpoint_dir,
+                       "checkpoint every iteration there; an interrupted run given the same flags resumes");
+        add_output_options(app, options);
+        auto* syn_ms = app.add_option_group("synthetic targets");
+        syn_ms->add_option("--synthetic", synthetic,
+                           "without --targets/--session: 'session' (PSTHs of a synthetic ALM session from the attractor "
+                           "model) or 'simple' (generator of ALM-like response types)")
+            ->check(CLI::IsMember({"session", "simple"}));
+        syn_ms->add_option("--neurons", neurons, "synthetic targets: units")->check(count_in(1, 100'000));
+        syn_ms->add_option("--session-trials", session_trials, "synthetic session: trials")->check(count_in(2, 100'000));
+        syn_ms->add_option("--data-seed", data_seed, "seed of the synthetic data (the networks use --seed)");
+    };
+    const std::string about = "All-synapse FORCE training of random rate networks on trial-averaged ALM activity";
+    return examples::run_program(argc, argv, about, setup, [&] {
         require(targets_file.empty() || session_file.empty(), "--targets/--session", "both given", "give one of them");
         o.variant = variant == "suppressed" ? TargetVariant::suppressed : TargetVariant::raw;
         o.inputs = FrozenOu{tau_wn, h0};
         o.checkpoint_dir = checkpoint_dir;
-        const fs::path out(out_dir);
-        fs::create_directories(out);
-        const auto t0 = std::chrono::steady_clock::now();
+        o.validate();
+        // The checkpoints must survive the output folder being replaced: it may not hold them.
+        OutputFolder folder(options.dir, {targets_file, session_file, checkpoint_dir});
+        const fs::path& out = folder.path();
+        const examples::Stopwatch elapsed;
 
         // ---- targets and epochs
         xt::xtensor<double, 3> rates;
+        std::ostringstream note;  // printed once the sizes are checked
         TaskEpochs epochs(1.0);
         if (!session_file.empty()) {
 #ifdef NEURODYN_HAS_MATIO
             auto t = session_training_targets(load_matlab_session(session_file));
             rates = std::move(t.rates);
             epochs = std::move(t.epochs);
-            std::cerr << "targets: session " << session_file << ", " << rates.shape()[1] << " units\n";
+            note << "targets: session " << session_file << ", " << rates.shape()[1] << " units\n";
 #else
             throw invalid_parameter("--session", session_file,
                                     "needs the MATLAB session loader (matio), which this build lacks; write the "
@@ -120,7 +119,7 @@ int main(int argc, char** argv) {
             epochs = TaskEpochs(T);
             epochs.add("presample", 0, 1500 * f).add("sample", 1500 * f, 2500 * f).add("delay", 2500 * f, 4500 * f)
                 .add("response", 4500 * f, T);
-            std::cerr << "targets: " << targets_file << ", " << rates.shape()[1] << " neurons, " << rates.shape()[2]
+            note << "targets: " << targets_file << ", " << rates.shape()[1] << " neurons, " << rates.shape()[2]
                       << " steps\n";
         } else if (synthetic == "session") {
             SyntheticSessionOptions so;
@@ -130,7 +129,7 @@ int main(int argc, char** argv) {
             auto t = session_training_targets(synthetic_session(so));
             rates = std::move(t.rates);
             epochs = std::move(t.epochs);
-            std::cerr << "targets: correct-trial PSTHs of a synthetic ALM session (" << neurons << " units, "
+            note << "targets: correct-trial PSTHs of a synthetic ALM session (" << neurons << " units, "
                       << session_trials << " trials, seed " << data_seed << "), " << rates.shape()[2] << " steps\n";
         } else {
             SyntheticTargetOptions syn;
@@ -139,10 +138,13 @@ int main(int argc, char** argv) {
             const auto t = synthetic_targets(syn);
             rates = t.rates;
             epochs = t.epochs;
-            std::cerr << "targets: simple synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
+            note << "targets: simple synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
         }
         const index_t N = index_t(rates.shape()[1]), K = index_t(rates.shape()[2]);
-        std::cerr << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
+        // Kept per realisation: J_initial, J_trained (N x N) and the test rates (2 x N x K).
+        require_allocation("--realizations", o.realizations,
+                           {std::uint64_t(o.realizations), 2 * std::uint64_t(N) * std::uint64_t(N + K)}, sizeof(double));
+        std::cerr << note.str() << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
                   << o.max_iterations << " iterations, variant " << variant << "\n";
 
         // ---- train
@@ -175,7 +177,7 @@ int main(int argc, char** argv) {
         training.save(out / "training.csv");
         selectivity.save(out / "selectivity.csv");
         summary.save(out / "realizations.csv");
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double seconds = elapsed();
         std::cerr << converged << "/" << o.realizations << " realisations converged, " << kept
                   << " kept (delay selectivity agrees for > " << 100 * o.agreement_required << "% of neurons); best "
                   << best << "; " << seconds << " s\n";
@@ -206,129 +208,114 @@ int main(int argc, char** argv) {
                 .save();
         }
 
-        if (no_figures) return 0;
-        if (!gnuplot_available()) {
-            std::cerr << "gnuplot not found: figures skipped\n";
-            return 0;
-        }
-        // ---- figure 1: pVar per iteration (one gnuplot data block per realisation and condition)
-        {
-            write_atomically(out / "pvar_curves.dat", [&](std::ostream& os) {
-                for (const auto& r : res.runs)
-                    for (std::size_t c = 0; c < 2; ++c) {
-                        os << "# realization " << r.realization << (c == 0 ? " right" : " left") << '\n';
-                        for (std::size_t it = 0; it < r.pvar.size(); ++it) os << it + 1 << ' ' << r.pvar[it][c] << '\n';
-                        os << "\n\n";
-                    }
-            });
-            Gnuplot fig(out / "pvar.png", 1050, 550);
-            fig << "set datafile separator whitespace\n"
-                << "set xlabel 'iteration'\nset ylabel 'pVar (test run, no learning)'\nset yrange [-0.2:1.02]\n"
-                << "set key outside right top\nset grid\n"
-                << "set arrow from graph 0, first " << o.pvar_threshold << " to graph 1, first " << o.pvar_threshold
-                << " nohead dt 2 lc rgb 'gray40'\n"
-                << "set title 'FORCE training, " << variant << " targets: " << converged << "/" << o.realizations
-                << " realisations converged, " << kept << " kept'\nplot ";
-            for (const auto& r : res.runs) {
-                const auto b = 2 * std::size_t(r.realization);
-                fig << q(out / "pvar_curves.dat") << " index " << b << " with linespoints pt 7 ps 0.6 lw 1.5 lc "
-                    << (r.realization % 8 + 1) << " title '" << r.realization << " right', "
-                    << q(out / "pvar_curves.dat") << " index " << b + 1 << " with linespoints dt 2 pt 6 ps 0.6 lw 1.5 lc "
-                    << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
-            }
-            fig << "1/0 notitle\n";
-            fig.caption("pVar of the test run (no learning) after each FORCE iteration, per realisation: solid right, "
-                        "dashed left trials; dashed grey line: the " + std::to_string(o.pvar_threshold).substr(0, 4) +
-                        " threshold");
-            fig.render();
-        }
-        // ---- figure 2: target vs network rates for example neurons (best realisation)
-        {
-            const auto& r = res.runs[best];
-            // Examples: the most right-selective, most left-selective, and a non-selective neuron, …
-            std::vector<std::size_t> ex;
-            auto pick = [&](int want) {
-                double bestd = -1;
-                std::size_t arg = N;
-                for (std::size_t i = 0; i < std::size_t(N); ++i) {
-                    if (res.target_preference[i] != want || std::find(ex.begin(), ex.end(), i) != ex.end()) continue;
-                    double d = 0;
-                    for (index_t s = 0; s < K; ++s) d += std::abs(res.targets(0, i, std::size_t(s)) - res.targets(1, i, std::size_t(s)));
-                    if (want == 0) d = -d;
-                    if (d > bestd || arg == std::size_t(N)) bestd = d, arg = i;
-                }
-                if (arg < std::size_t(N)) ex.push_back(arg);
-            };
-            pick(1), pick(-1), pick(0), pick(1), pick(-1), pick(0);
-            for (std::size_t i = 0; ex.size() < 6 && i < std::size_t(N); ++i)
-                if (std::find(ex.begin(), ex.end(), i) == ex.end()) ex.push_back(i);
-            CsvWriter ex_csv({"time_s", "neuron", "target_right", "network_right", "target_left", "network_left"});
-            const index_t every = std::max<index_t>(1, K / 1200);
-            for (std::size_t e = 0; e < ex.size(); ++e)
-                for (index_t s = 0; s < K; s += every)
-                    ex_csv.row(double(s) * o.dt / 1000.0, ex[e], res.targets(0, ex[e], std::size_t(s)),
-                               r.rates(0, ex[e], std::size_t(s)), res.targets(1, ex[e], std::size_t(s)),
-                               r.rates(1, ex[e], std::size_t(s)));
-            ex_csv.save(out / "example_neurons.csv");
-            Gnuplot fig(out / "example_neurons.png", 1200, 700);
-            fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
-                << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
-                << "set xlabel 'time (s)'\nset ylabel 'normalised rate'\nset yrange [0:1]\n";
-            for (const auto& e : epochs.all())
-                if (e.name == "sample" || e.name == "delay")
-                    fig << "set arrow from " << e.start_ms / 1000 << ", graph 0 to " << e.start_ms / 1000
-                        << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
-            fig << "set arrow from " << epochs["delay"].end_ms / 1000 << ", graph 0 to " << epochs["delay"].end_ms / 1000
-                << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
-            for (std::size_t e = 0; e < ex.size(); ++e) {
-                const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
-                                  : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
-                fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
-                    << "plot " << q(out / "example_neurons.csv") << " using ($2==" << ex[e]
-                    << " ? $1 : 1/0):3 with lines lw 5 lc rgb '#9ecae1', '' using ($2==" << ex[e]
-                    << " ? $1 : 1/0):5 with lines lw 5 lc rgb '#fcbba1', '' using ($2==" << ex[e]
-                    << " ? $1 : 1/0):4 with lines lw 1.5 lc rgb '#08519c', '' using ($2==" << ex[e]
-                    << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
-            }
-            fig << "unset multiplot\n";
-            fig.caption("Best realisation (" + std::to_string(best) + "): target rates (thick, light) and the trained "
-                        "network's rates (thin) of six example neurons; blue right, red left trials");
-            fig.render();
-        }
-        // ---- figure 3: J before and after training (best realisation)
-        {
-            const auto& r = res.runs[best];
-            auto write_matrix = [&](const fs::path& p, const Matrix<double>& M) {
-                write_atomically(p, [&](std::ostream& os) {
-                    os.precision(6);
-                    for (index_t i = 0; i < M.rows(); ++i) {
-                        for (index_t j = 0; j < M.cols(); ++j) os << (j ? " " : "") << M(i, j);
-                        os << '\n';
-                    }
+        if (examples::figures_wanted(options)) {
+            // ---- figure 1: pVar per iteration (one gnuplot data block per realisation and condition)
+            {
+                write_atomically(out / "pvar_curves.dat", [&](std::ostream& os) {
+                    for (const auto& r : res.runs)
+                        for (std::size_t c = 0; c < 2; ++c) {
+                            os << "# realization " << r.realization << (c == 0 ? " right" : " left") << '\n';
+                            for (std::size_t it = 0; it < r.pvar.size(); ++it) os << it + 1 << ' ' << r.pvar[it][c] << '\n';
+                            os << "\n\n";
+                        }
                 });
-            };
-            write_matrix(out / "J_initial.txt", r.J_initial);
-            write_matrix(out / "J_trained.txt", r.J_trained);
-            const double lim = 3.0 * o.g / std::sqrt(double(N));
-            const double dlim = std::max(lim, 3.0 * std::sqrt((r.J_trained).array().square().mean()));
-            Gnuplot fig(out / "J_heatmaps.png", 1300, 600);
-            fig << "set datafile separator whitespace\nset multiplot layout 1,2 title 'Realisation " << r.realization
-                << ": J (row: postsynaptic i, column: presynaptic j)'\n"
-                << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
-                << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
-                << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
-                << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J, drawn from N(0, g^2/N), g = " << o.g
-                << "'\nplot " << q(out / "J_initial.txt") << " matrix with image\n"
-                << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot "
-                << q(out / "J_trained.txt") << " matrix with image\nunset multiplot\n";
-            fig.caption("Best realisation: recurrent weights J before training (N(0, g^2/N)) and after FORCE training "
-                        "(colour scale: ±3 g/sqrt(N) before, ±3 RMS of the trained weights after)");
-            fig.render();
+                Gnuplot fig(out / "pvar.png", 1050, 550);
+                fig << "set datafile separator whitespace\n"
+                    << "set xlabel 'iteration'\nset ylabel 'pVar (test run, no learning)'\nset yrange [-0.2:1.02]\n"
+                    << "set key outside right top\nset grid\n"
+                    << "set arrow from graph 0, first " << o.pvar_threshold << " to graph 1, first " << o.pvar_threshold
+                    << " nohead dt 2 lc rgb 'gray40'\n"
+                    << "set title 'FORCE training, " << variant << " targets: " << converged << "/" << o.realizations
+                    << " realisations converged, " << kept << " kept'\nplot ";
+                for (const auto& r : res.runs) {
+                    const auto b = 2 * std::size_t(r.realization);
+                    fig << q(out / "pvar_curves.dat") << " index " << b << " with linespoints pt 7 ps 0.6 lw 1.5 lc "
+                        << (r.realization % 8 + 1) << " title '" << r.realization << " right', "
+                        << q(out / "pvar_curves.dat") << " index " << b + 1 << " with linespoints dt 2 pt 6 ps 0.6 lw 1.5 lc "
+                        << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
+                }
+                fig << "1/0 notitle\n";
+                fig.caption("pVar of the test run (no learning) after each FORCE iteration, per realisation: solid right, "
+                            "dashed left trials; dashed grey line: the " + std::to_string(o.pvar_threshold).substr(0, 4) +
+                            " threshold");
+                fig.render();
+            }
+            // ---- figure 2: target vs network rates for example neurons (best realisation)
+            {
+                const auto& r = res.runs[best];
+                // Examples: the most right-selective, most left-selective, and a non-selective neuron, …
+                std::vector<std::size_t> ex;
+                auto pick = [&](int want) {
+                    double bestd = -1;
+                    std::size_t arg = N;
+                    for (std::size_t i = 0; i < std::size_t(N); ++i) {
+                        if (res.target_preference[i] != want || std::find(ex.begin(), ex.end(), i) != ex.end()) continue;
+                        double d = 0;
+                        for (index_t s = 0; s < K; ++s) d += std::abs(res.targets(0, i, std::size_t(s)) - res.targets(1, i, std::size_t(s)));
+                        if (want == 0) d = -d;
+                        if (d > bestd || arg == std::size_t(N)) bestd = d, arg = i;
+                    }
+                    if (arg < std::size_t(N)) ex.push_back(arg);
+                };
+                pick(1), pick(-1), pick(0), pick(1), pick(-1), pick(0);
+                for (std::size_t i = 0; ex.size() < 6 && i < std::size_t(N); ++i)
+                    if (std::find(ex.begin(), ex.end(), i) == ex.end()) ex.push_back(i);
+                CsvWriter ex_csv({"time_s", "neuron", "target_right", "network_right", "target_left", "network_left"});
+                const index_t every = std::max<index_t>(1, K / 1200);
+                for (std::size_t e = 0; e < ex.size(); ++e)
+                    for (index_t s = 0; s < K; s += every)
+                        ex_csv.row(double(s) * o.dt / 1000.0, ex[e], res.targets(0, ex[e], std::size_t(s)),
+                                   r.rates(0, ex[e], std::size_t(s)), res.targets(1, ex[e], std::size_t(s)),
+                                   r.rates(1, ex[e], std::size_t(s)));
+                ex_csv.save(out / "example_neurons.csv");
+                Gnuplot fig(out / "example_neurons.png", 1200, 700);
+                fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
+                    << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
+                    << "set xlabel 'time (s)'\nset ylabel 'normalised rate'\nset yrange [0:1]\n";
+                for (const auto& e : epochs.all())
+                    if (e.name == "sample" || e.name == "delay")
+                        fig << "set arrow from " << e.start_ms / 1000 << ", graph 0 to " << e.start_ms / 1000
+                            << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+                fig << "set arrow from " << epochs["delay"].end_ms / 1000 << ", graph 0 to " << epochs["delay"].end_ms / 1000
+                    << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+                for (std::size_t e = 0; e < ex.size(); ++e) {
+                    const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
+                                      : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
+                    fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
+                        << "plot " << q(out / "example_neurons.csv") << " using ($2==" << ex[e]
+                        << " ? $1 : 1/0):3 with lines lw 5 lc rgb '#9ecae1', '' using ($2==" << ex[e]
+                        << " ? $1 : 1/0):5 with lines lw 5 lc rgb '#fcbba1', '' using ($2==" << ex[e]
+                        << " ? $1 : 1/0):4 with lines lw 1.5 lc rgb '#08519c', '' using ($2==" << ex[e]
+                        << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
+                }
+                fig << "unset multiplot\n";
+                fig.caption("Best realisation (" + std::to_string(best) + "): target rates (thick, light) and the trained "
+                            "network's rates (thin) of six example neurons; blue right, red left trials");
+                fig.render();
+            }
+            // ---- figure 3: J before and after training (best realisation)
+            {
+                const auto& r = res.runs[best];
+                examples::write_matrix(out / "J_initial.txt", r.J_initial);
+                examples::write_matrix(out / "J_trained.txt", r.J_trained);
+                const double lim = 3.0 * o.g / std::sqrt(double(N));
+                const double dlim = std::max(lim, 3.0 * std::sqrt((r.J_trained).array().square().mean()));
+                Gnuplot fig(out / "J_heatmaps.png", 1300, 600);
+                fig << "set datafile separator whitespace\nset multiplot layout 1,2 title 'Realisation " << r.realization
+                    << ": J (row: postsynaptic i, column: presynaptic j)'\n"
+                    << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
+                    << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
+                    << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
+                    << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J, drawn from N(0, g^2/N), g = " << o.g
+                    << "'\nplot " << q(out / "J_initial.txt") << " matrix with image\n"
+                    << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot "
+                    << q(out / "J_trained.txt") << " matrix with image\nunset multiplot\n";
+                fig.caption("Best realisation: recurrent weights J before training (N(0, g^2/N)) and after FORCE training "
+                            "(colour scale: ±3 g/sqrt(N) before, ±3 RMS of the trained weights after)");
+                fig.render();
+            }
         }
-        std::cerr << "figures: " << (out / "pvar.png").string() << ", example_neurons.png, J_heatmaps.png\n";
-    } catch (const neurodyn::error& e) {
-        std::cerr << e.what() << '\n';
-        return 1;
-    }
-    return 0;
+        folder.commit();
+        std::cerr << "output in " << folder.target().string() << '\n';
+    });
 }

@@ -155,8 +155,18 @@ inline CLI::Validator count_in(long long lo, long long hi) {
 }
 /// A thread count: 0 (the OpenMP default) up to the library's bound (8 per hardware thread).
 inline CLI::Validator thread_count() { return count_in(0, max_thread_count()); }
-/// An index: an integer >= 0.
-inline CLI::Validator index() { return count_in(0, std::numeric_limits<int>::max()); }
+/// An index: an integer >= 0 (an option left out keeps its default, e.g. "the best").
+inline CLI::Validator index() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            long long v = 0;
+            if (!CLI::detail::lexical_cast(input, v)) return input + " is not an integer";
+            if (v < 0 || v > std::numeric_limits<int>::max())
+                return input + " must be an index >= 0 (leave the option out for the default)";
+            return {};
+        },
+        "INDEX >= 0");
+}
 
 // ---- option groups --------------------------------------------------------------------------
 

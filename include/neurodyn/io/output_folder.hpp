@@ -50,7 +50,8 @@ public:
 
     /// Checks `target` (see the file comment), removes stale temporaries of dead runs beside
     /// it and creates the temporary folder. Throws `file_error` (or `invalid_parameter` for an
-    /// empty path) naming the folder and the reason.
+    /// empty path, a file, a foreign folder or an overlap with an input) naming the folder and
+    /// the reason.
     explicit OutputFolder(const std::filesystem::path& target, const std::vector<std::filesystem::path>& inputs = {},
                           Replace replace = Replace::outputs_only) {
         namespace fs = std::filesystem;
@@ -64,7 +65,7 @@ public:
         target_ = t;
         const fs::file_status st = fs::symlink_status(target_, ec);
         if (fs::exists(st) && !fs::is_directory(st))
-            throw file_error(target.string(), "", "exists and is not a folder; choose another output folder");
+            throw invalid_parameter("output folder", target.string(), "exists and is not a folder; choose another one");
         for (const auto& in : inputs) check_not_overlapping(target, in);
         if (fs::is_directory(st) && replace == Replace::outputs_only) check_replaceable(target);
         const fs::path parent = target_.parent_path();
@@ -163,19 +164,19 @@ private:
                           : within(target_, in)      ? "is inside"
                                                      : nullptr;
         if (how)
-            throw file_error(given.string(), "",
-                             std::string(how) + " the input '" + input.string() +
-                                 "', which writing the output would replace; choose another output folder");
+            throw invalid_parameter("output folder", given.string(),
+                                    std::string(how) + " the input '" + input.string() +
+                                        "', which replacing the output folder would destroy; choose another one");
     }
 
     void check_replaceable(const std::filesystem::path& given) const {
         namespace fs = std::filesystem;
         std::error_code ec;
         if (fs::is_empty(target_, ec) || fs::exists(target_ / marker, ec)) return;
-        throw file_error(given.string(), "",
-                         std::string("is a non-empty folder without ") + marker +
-                             ", not an earlier output folder; refusing to replace it (choose a new folder or "
-                             "empty it)");
+        throw invalid_parameter("output folder", given.string(),
+                                std::string("is a non-empty folder without ") + marker +
+                                    ", not an earlier output folder; refusing to replace it (choose a new folder "
+                                    "or empty it)");
     }
 
     static bool alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
