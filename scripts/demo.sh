@@ -13,12 +13,8 @@ for p in inagaki2019_attractors alm_session_analysis rajan_force_training noise_
   [ -x "$ex/$p" ] || { echo "demo: $ex/$p is not built (run 'make build')" >&2; exit 1; }
 done
 mkdir -p "$out"
-# Only this demo's folders are replaced, so nothing else under OUT is touched.
-for d in attractors attractors_two_hemi_ramp attractors_continuous session training_raw training_suppressed \
-         noise_robustness structure; do
-  rm -rf "${out:?}/$d"
-done
-rm -f "$out/report.md"
+# Each program replaces its own output folder as a whole when it succeeds (and leaves it as it
+# was when it fails), so nothing is deleted here and nothing else under OUT is touched.
 
 start=$(date +%s)
 step() { echo "== [$(( $(date +%s) - start )) s] $*" >&2; }
