@@ -28,8 +28,10 @@ using namespace neurodyn;
 namespace user {
 
 /// The Inagaki et al. 2019 four-population model as a user writes it from the paper:
-/// τ dh/dt = −h + W r(h) + I + u, r = s(y)·y, y = α log(1 + e^{h/α}),
+/// τ dh/dt = −h + W r(h) + I + u, r = s(y)·y, y = α log(1 + e^{h/α}) (the authors' formula),
 /// s(y) = (U + y U τ_f)/(1 + y² U τ_D τ_f + y U (τ_D + τ_f)). Any state type X (lanes as columns).
+/// Divisions by the constants τ and α are written as products with their inverses (a
+/// division costs several multiplications on every element).
 struct FourPopulations {
     using scalar_type = double;
     Eigen::Matrix4d W;
@@ -38,14 +40,14 @@ struct FourPopulations {
     index_t size() const { return 4; }
     template <class X>
     X rates(const X& h) const {
-        const X y = alpha * (1 + (h / alpha).exp()).log();
+        const X y = alpha * (1 + (h * (1 / alpha)).exp()).log();
         return (U + y * (U * tf)) / (1 + y * y * (U * tD * tf) + y * (U * (tD + tf))) * y;
     }
     template <class X>
     void derivative(const X& h, double, const X& u, X& dh) const {
         const X r = rates(h);
         dh.matrix().noalias() = W * r.matrix();
-        dh = ((dh.colwise() + I) + u - h) / tau;
+        dh = ((dh.colwise() + I) + u - h) * (1 / tau);
     }
 };
 
@@ -74,18 +76,22 @@ struct Policy {
         AddInput<X> s(stim, BoxPulse(p.stim_start, p.stim_end)), l(light, BoxPulse(p.pv_start, p.pv_end));
         AddInput<X, Ramp> r(ramp, Ramp{p.ramp_start, p.ramp_ms, p.ramp_amp});
         InputNoise<X> noise({.sigma = p.sigma_noise});
-        struct Watch {
+        struct Watch {  // sample k = the authors' rate index K − 1: r(K) = G(h after K − 2 steps)
             const FourPopulations* m;
             Sink* sink;
-            long k = 0;
+            long k = 1;
             void on_step(double, X& h) {
                 if (!sink->wants(++k)) return;
                 const X rt = m->rates(h);
                 for (int b = 0; b < lanes; ++b) sink->put(k, b, rt(0, b), rt(1, b));
             }
         } watch{&m, &sink};
-        for (int b = 0; b < lanes; ++b) sink.put(0, b, 0.0, 0.0);
         X h = X::Constant(p.h0);
+        const X r0 = m.rates(h);
+        for (int b = 0; b < lanes; ++b) {
+            sink.put(0, b, 0.0, 0.0);
+            sink.put(1, b, r0(0, b), r0(1, b));
+        }
         Euler<double, X> euler;
         simulate(Trial{spec[0].index, seed}, m, euler, h, TimeGrid(p.dt, p.n_steps), NoInput{}, noise, s, r, l, watch);
         return {};

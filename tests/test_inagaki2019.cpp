@@ -263,6 +263,33 @@ TEST_CASE("the task gives identical results on 1 and 2 threads") {
     CHECK(a.trials[46].pv_index == 1);
 }
 
+TEST_CASE("a trial of the protocol is bitwise the trial run alone, in the authors' indexing") {
+    Inagaki2019TaskOptions opt;
+    opt.trials_per_type = 5;  // groups of 8 lanes straddle trial types and levels
+    opt.seed = 31;
+    opt.record_projections = false;
+    const auto p = inagaki2019_preset("one_hemi_multi_fp_step");
+    const auto res = run_inagaki2019_task(p, opt);
+    REQUIRE(res.trials.size() == 40);
+    const long K_end = p.delay_end_index, K_w0 = K_end - p.cd_window;
+    for (long g : {0L, 7L, 8L, 13L, 26L, 39L}) {
+        CAPTURE(g);
+        const auto& t = res.trials[std::size_t(g)];
+        const Matrix<double> r =
+            lanes_rates<Lanes<double, 4, 1>>(p, opt.side, {{t.type, res.pv_levels[std::size_t(t.pv_index)], t.stim_amp}},
+                                             true, opt.seed, g)[0];
+        CHECK(t.end[0] == r(K_end - 1, 0));  // r(4500) = row 4499
+        CHECK(t.end[1] == r(K_end - 1, 1));
+        double w1 = 0, w2 = 0;
+        for (long K = K_w0; K <= K_end; ++K) {
+            w1 += r(K - 1, 0);
+            w2 += r(K - 1, 1);
+        }
+        CHECK(t.window[0] == doctest::Approx(w1 / double(K_end - K_w0 + 1)).epsilon(1e-15));
+        CHECK(t.window[1] == doctest::Approx(w2 / double(K_end - K_w0 + 1)).epsilon(1e-15));
+    }
+}
+
 TEST_CASE("task summaries agree with the per-trial records") {
     Inagaki2019TaskOptions opt;
     opt.trials_per_type = 40;

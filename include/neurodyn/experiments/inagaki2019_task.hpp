@@ -218,13 +218,18 @@ public:
         std::array<Inagaki2019TrialSpec, B> ts;
         for (int b = 0; b < B; ++b)
             ts[std::size_t(b)] = {spec[std::size_t(b)].type, spec[std::size_t(b)].pv, spec[std::size_t(b)].stim_amp};
+        // Sample s = K − 1 holds the authors' r(K) = G(h after K − 2 steps): r(1) = 0, r(2) = G(h0).
         if (sink.wants(0))
-            for (int b = 0; b < B; ++b) sink.put(0, b, 0.0, 0.0);  // r(1) = 0
+            for (int b = 0; b < B; ++b) sink.put(0, b, 0.0, 0.0);
+        if (sink.wants(1)) {
+            const state_type r0 = model_.rates(state_type::Constant(p_.h0));
+            for (int b = 0; b < B; ++b) sink.put(1, b, r0(0, b), r0(1, b));
+        }
         struct Watch {
             const Inagaki2019Model<double>* model;
             Sink* sink;
-            long s = 0;
-            void on_step(double, state_type& h) {
+            long s = 1;
+            void on_step(double, state_type& h) {  // after step i: s = i + 2, G(h_{i+1})
                 ++s;
                 if (!sink->wants(s)) return;  // rates only where the protocol reads them
                 const state_type r = model->rates(h);
