@@ -90,6 +90,11 @@ TEST_CASE("TrainedRnn: trials follow Euler from logit(R(:,0)) and reach the targ
     xt::xtensor<double, 3> bad = xt::zeros<double>({2, 3, 10});
     CHECK_THROWS_WITH_AS(TrainedRnn<double>(task.network, bad, bad, task.epochs), doctest::Contains("targets"),
                          invalid_parameter);
+    // A constant target would make every pVar undefined (−1e28 or a division by zero).
+    auto flat_left = task.targets;
+    xt::view(flat_left, 1, xt::all(), xt::all()) = 0.5;
+    CHECK_THROWS_WITH_AS(TrainedRnn<double>(task.network, task.inputs, flat_left, task.epochs),
+                         doctest::Contains("condition 'left': constant (every value 0.5)"), invalid_parameter);
 }
 
 TEST_CASE("noise: amplitude 0 changes nothing, noise is reproducible on any thread count") {

@@ -91,7 +91,10 @@ struct RajanOptions {
     std::uint64_t seed = 1;
     bool progress = true;  ///< one line per finished realisation on stderr
     /// If set, realisation k checkpoints to <dir>/realization_<k>.ckpt after every iteration
-    /// and resumes from that file when it exists (an interrupted run continues exactly).
+    /// and resumes from that file when it exists (an interrupted run continues exactly, in the
+    /// same build). A checkpoint of a run with other parameters (seed, g, variant, inputs,
+    /// targets, alpha, … or more iterations than max_iterations) is refused with a file_error
+    /// naming the first difference (`rajan_run_parameters`, learn::ForceTrainer::resume).
     std::filesystem::path checkpoint_dir;
 
     void validate() const {

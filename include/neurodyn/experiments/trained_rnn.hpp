@@ -33,6 +33,7 @@
 #include "neurodyn/core/time_grid.hpp"
 #include "neurodyn/integrate/euler.hpp"
 #include "neurodyn/integrate/simulate.hpp"
+#include "neurodyn/learn/pvar_check.hpp"
 #include "neurodyn/models/rate_network.hpp"
 
 namespace neurodyn {
@@ -60,6 +61,9 @@ struct TrainedRnn {
                 "must have the targets' shape " + shape_text(targets.shape()));
         for (auto v : targets)
             require(v > T(0) && v < T(1), "targets", v, "must be rates in (0, 1) (normalise_jointly)");
+        // Trials are judged by pVar against these targets: it must be defined.
+        for (index_t c = 0; c < 2; ++c)
+            learn::require_pvar_defined(target(c), "targets", std::string("condition '") + condition_name(c) + "'");
         require_positive("dt", dt);
         require(epochs.has("delay"), "epochs", "no 'delay' epoch", "must contain a 'delay' epoch");
     }

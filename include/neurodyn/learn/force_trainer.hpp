@@ -68,6 +68,7 @@
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
 #include "neurodyn/io/checkpoint.hpp"
+#include "neurodyn/learn/pvar_check.hpp"
 #include "neurodyn/learn/rls.hpp"
 #include "neurodyn/learn/training_policy.hpp"
 #include "neurodyn/models/rate_network.hpp"
@@ -137,37 +138,6 @@ std::string hash_text(const Eigen::DenseBase<Derived>& m) {
                   static_cast<unsigned long long>(Checkpoint::fnv1a(std::string_view(
                       reinterpret_cast<const char*>(a.data()), std::size_t(a.size()) * sizeof(S)))));
     return b;
-}
-
-/// Throw `invalid_parameter` unless pVar against `target` (outputs × steps) is defined: the
-/// target must be finite and vary about its mean by more than the rounding of that mean can
-/// fake. pVar = 1 − ‖R − r‖² / ‖R − R̄‖²; for a constant R the denominator is 0, or — R̄ being
-/// rounded — a few ulps² (n·δ² with δ ≲ n·u·max|R|), and pVar comes out as −1e28 instead of
-/// failing. So a target is refused when it is constant or when its SD about the mean is at
-/// most n·u·max|R| (u = 2⁻⁵³, n entries), far below any real signal.
-/// \code
-/// neurodyn::learn::require_pvar_defined(R_right, "targets", "condition 'right'");
-/// \endcode
-template <class Derived>
-void require_pvar_defined(const Eigen::MatrixBase<Derived>& target, const std::string& parameter,
-                          const std::string& where) {
-    const auto R = target.template cast<double>().eval();
-    const double n = double(R.size());
-    if (R.size() == 0) throw invalid_parameter(parameter, where + ": empty", "must have entries");
-    if (!R.allFinite()) throw invalid_parameter(parameter, where + ": NaN or Inf", "must be finite");
-    const double mean = R.mean(), amax = R.cwiseAbs().maxCoeff();
-    const double var = (R.array() - mean).square().sum() / n;
-    const double noise = n * std::ldexp(1.0, -53) * amax;
-    if (R.maxCoeff() == R.minCoeff() || !(var > noise * noise))
-        throw invalid_parameter(parameter,
-                                where + (R.maxCoeff() == R.minCoeff() ? ": constant (every value " +
-                                                                            neurodyn::detail::to_text(R(0, 0)) + ")"
-                                                                      : ": variance " + neurodyn::detail::to_text(var) +
-                                                                            " about the mean " +
-                                                                            neurodyn::detail::to_text(mean)),
-                                "must vary over units and time: pVar = 1 - |R - r|^2 / |R - mean(R)|^2 is undefined "
-                                "for a target without variance (all-zero or constant rates normalise to a constant; "
-                                "leave out a condition or neurons that never fire)");
 }
 
 /// What an on_step callback sees.
