@@ -111,11 +111,23 @@ bool relax(const M& model, const Vector<double>& u, Vector<double>& x, double dt
     return false;
 }
 
-/// Index of the point of `kind` nearest x within `tol`, or −1.
+/// Distance within which a converged point lies of the root it approximates: to first order
+/// x − x* = DF⁻¹F, so ‖x − x*‖ ≤ ‖F‖/σ_min(DF); twice that covers the second-order term.
 template <class T>
-long nearest(const FixedPointSet<T>& set, const Vector<T>& x, T tol, FixedPointKind kind) {
+double root_distance_bound(const FixedPoint<T>& p) {
+    const Matrix<double> J = p.jacobian.template cast<double>();
+    const double smin = Eigen::JacobiSVD<Matrix<double>>(J).singularValues().minCoeff();
+    return 2 * double(p.residual) / smin;
+}
+
+/// Index of the point of `kind` whose root is within `tol` of x (tol = the caller's own
+/// uncertainty about x; the point's is added), or −1.
+template <class T>
+long nearest(const FixedPointSet<T>& set, const Vector<T>& x, double tol, FixedPointKind kind) {
     for (std::size_t p = 0; p < set.points.size(); ++p)
-        if (set.points[p].kind == kind && (set.points[p].x - x).norm() <= tol) return long(p);
+        if (set.points[p].kind == kind &&
+            double((set.points[p].x - x).norm()) <= tol + root_distance_bound(set.points[p]))
+            return long(p);
     return -1;
 }
 
@@ -199,10 +211,13 @@ TEST_CASE_TEMPLATE("a contracting rate network (g < 1 effective gain) has exactl
     const Matrix<double> J = net.weights().template cast<double>();
     const Vector<double> u = c.u.template cast<double>();
     for (int k = 0; k < 200; ++k) x = J * x.unaryExpr(Logistic<double>{}) + u;
-    // distance ≤ ‖J⁻¹‖... the Newton root is within ‖F‖·τ/(1 − gain) of the true one
-    CHECK((fp.x.template cast<double>() - x).norm() <= (std::is_same_v<T, double> ? 1e-11 : 1e-4) * (1 + x.norm()));
-    // Quadratic convergence: a handful of Newton steps from N(0, 5²) starts.
-    CHECK(found.mean_iterations() <= 10);
+    // For a contraction g with constant c, ‖x − x*‖ ≤ ‖x − g(x)‖/(1 − c) = τ‖F(x)‖/(1 − c); in
+    // float, F itself is only known to its rounding level (≈ 1e-6 here).
+    const double rounding = std::is_same_v<T, double> ? 1e-13 : 1e-5;
+    CHECK((fp.x.template cast<double>() - x).norm() <= 10.0 * (double(fp.residual) + rounding) / (1 - gain));
+    // Newton converges in a few factorisations from N(0, 5²) starts (chord steps in between).
+    CHECK(found.mean_factorisations() <= 6);
+    CHECK(found.mean_iterations() <= 30);
 }
 
 TEST_CASE_TEMPLATE("a Hopfield network with orthogonal patterns has ±patterns as stable points", T, double, float) {
@@ -239,11 +254,14 @@ TEST_CASE_TEMPLATE("a Hopfield network with orthogonal patterns has ±patterns a
         for (index_t i = 0; i < n; ++i) starts(i, k) = T(0.05 * rng.normal());
     InputCondition<T> c{"none", zeros<T>(n)};
     const auto found = find_fixed_points(net, c, starts);
-    const T tol = T(std::is_same_v<T, double> ? 1e-9 : 1e-3);
+    const bool dbl = std::is_same_v<T, double>;
+    const T tol = T(dbl ? 1e-9 : 1e-3);
     for (index_t m = 0; m < P; ++m)
         for (int sign : {1, -1}) {
             const Vector<T> target = (sign * a * xi.col(m)).cast<T>();
-            const long idx = nearest(found, target, tol * T(a * std::sqrt(double(n))), FixedPointKind::stable);
+            // a ξ rounded to T is the float model's root up to ε_T·a·√N·cond (≈ 1e-5 in float)
+            const long idx =
+                nearest(found, target, (dbl ? 1e-12 : 1e-4) * a * std::sqrt(double(n)), FixedPointKind::stable);
             REQUIRE_MESSAGE(idx >= 0, "pattern " << m << " sign " << sign << " not found as a stable point");
             const auto& fp = found.points[std::size_t(idx)];
             CHECK(fp.n_unstable == 0);
@@ -258,7 +276,7 @@ TEST_CASE_TEMPLATE("a Hopfield network with orthogonal patterns has ±patterns a
             CHECK(at_leak == n - P);
         }
     // The origin is a fixed point with P unstable directions ((β − 1)/τ each).
-    const long origin = nearest(found, zeros<T>(n), T(1e-6), FixedPointKind::saddle);
+    const long origin = nearest(found, zeros<T>(n), 0.0, FixedPointKind::saddle);  // F(0) = 0 exactly
     REQUIRE(origin >= 0);
     CHECK(found.points[std::size_t(origin)].n_unstable == P);
     CHECK(double(found.points[std::size_t(origin)].max_real_eigenvalue) ==
@@ -320,14 +338,16 @@ TEST_CASE("one_hemi_multi_fp_step in the delay: stable points are where noise-fr
     }
     REQUIRE((s.ends[0] - s.ends[1]).norm() > 1.0);  // right and left end in different states
 
-    const Matrix<double> starts = sample_initial_states<double>(s.trajectories, 256, 1.0, 2019);
+    // Noise of 3 (a quarter of the states' spread) reaches the mixed states (one hemisphere right,
+    // the other left) that the trials themselves never visit; each point gets ≥ 30 starts.
+    const Matrix<double> starts = sample_initial_states<double>(s.trajectories, 512, 3.0, 2019);
     const auto found = find_fixed_points(s.model, delay, starts);
     CHECK(found.count(StartStatus::not_converged) == 0);
     for (const auto& fp : found.points) CHECK(double(fp.residual) <= 1e-10);
-    // The endpoints are stable points of the finder: ‖h_end − h*‖ ≤ ‖F‖/|λ_min| ≤ 1e-12/1.4e-3.
+    // The endpoints are stable points of the finder: ‖h_end − h*‖ ≤ ‖F‖/σ_min ≤ 1e-12/1.4e-3.
     std::vector<long> end_points;
     for (const auto& e : s.ends) {
-        const long idx = nearest(found, e, 1e-8, FixedPointKind::stable);
+        const long idx = nearest(found, e, 1e-9, FixedPointKind::stable);
         CHECK_MESSAGE(idx >= 0, "trial end " << e.transpose() << " is not a stable point of the finder");
         end_points.push_back(idx);
     }
@@ -366,8 +386,8 @@ TEST_CASE("one_hemi_multi_fp_step in the delay: stable points are where noise-fr
             d = (U * (U.transpose() * U).ldlt().solve(U.transpose() * diff)).normalized();
         }
         const Vector<double> plus = relax_from(fp.x + 1e-3 * d), minus = relax_from(fp.x - 1e-3 * d);
-        const long a = nearest(found, plus, 1e-8, FixedPointKind::stable);
-        const long b = nearest(found, minus, 1e-8, FixedPointKind::stable);
+        const long a = nearest(found, plus, 1e-9, FixedPointKind::stable);
+        const long b = nearest(found, minus, 1e-9, FixedPointKind::stable);
         CHECK(a >= 0);
         CHECK(b >= 0);
         CHECK(a != b);
@@ -407,7 +427,7 @@ TEST_CASE("one_hemi_multi_fp_step in the delay: stable points are where noise-fr
                     // Only stable end states count (a node on a stable manifold reaches a saddle).
                     if (linearise(s.model, delay, h).kind != FixedPointKind::stable) continue;
                     ++settled;
-                    const long at = nearest(found, h, 1e-6, FixedPointKind::stable);
+                    const long at = nearest(found, h, 1e-7, FixedPointKind::stable);  // 1e-10/1.4e-3
                     if (at < 0) {
                         if (missed < 5) MESSAGE("grid start settled at " << h.transpose() << " not found by the finder");
                         ++missed;
@@ -504,7 +524,7 @@ TEST_CASE("a member jacobian is used; roots of a cubic are classified") {
     for (const auto& fp : found.points) {
         const double x = fp.x[0];
         if (std::abs(x) < 0.5) {
-            CHECK(std::abs(x) <= 1e-12);
+            CHECK(std::abs(x) <= 1e-10);  // |x − 0| ≈ |F|/|F'(0)|, F'(0) = 1
             CHECK(fp.kind == FixedPointKind::unstable);  // F'(0) = 1: the only direction is unstable
             CHECK(fp.max_real_eigenvalue == doctest::Approx(1.0));
         } else {
@@ -540,7 +560,7 @@ TEST_CASE("finite-difference Jacobians find the same points; results do not depe
     // accuracy is set by F, not by the Jacobian), with the same classification
     for (const auto& p : a.points) {
         if (p.kind == FixedPointKind::slow) continue;
-        const long k = nearest(f, p.x, 1e-8, p.kind);
+        const long k = nearest(f, p.x, root_distance_bound(p), p.kind);
         CHECK_MESSAGE(k >= 0, to_string(p.kind) << " point missing with finite differences");
         if (k >= 0) CHECK(f.points[std::size_t(k)].n_unstable == p.n_unstable);
     }

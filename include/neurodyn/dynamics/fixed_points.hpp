@@ -10,6 +10,8 @@
 ///  2. Where the Newton step does not lower q (DF singular, far from a root, or no root
 ///     nearby): one Levenberg–Marquardt step on q, (DFᵀDF + λ·diag(DFᵀDF)) δ = −DFᵀF, λ adapted
 ///     from the gain ratio (Nielsen 1999). A minimum of q with q > 0 is a *slow point*.
+///  After a full Newton step the next step first reuses the factorisation (a chord step, O(n²));
+///  it is kept when it at least halves ‖F‖, otherwise DF is evaluated and factorised again.
 ///  A start ends as a fixed point (‖F‖ ≤ residual_tolerance, or a full Newton step below the
 ///  rounding level), a slow point (q stationary: ‖DFᵀF‖ ≤ gradient_tolerance·‖F‖·‖DF(x₀)‖, or no
 ///  step lowers q, with q ≤ slow_q_max) or not converged (reported per start, not thrown).
@@ -158,7 +160,8 @@ struct FixedPoint {
 template <Real T>
 struct StartOutcome {
     StartStatus status = StartStatus::not_converged;
-    int iterations = 0;
+    int iterations = 0;   ///< Newton, chord and LM steps
+    int factorisations = 0;  ///< Jacobians evaluated and factorised (the O(n³) part)
     long point = -1;      ///< index into FixedPointSet::points, −1 when not converged
     T residual = 0;       ///< ‖F‖ where it stopped
     T q = 0;
@@ -185,6 +188,12 @@ struct FixedPointSet {
         for (const auto& o : starts) s += o.iterations;
         return starts.empty() ? 0.0 : s / double(starts.size());
     }
+    /// Mean Jacobian factorisations over all starts.
+    double mean_factorisations() const {
+        double s = 0;
+        for (const auto& o : starts) s += o.factorisations;
+        return starts.empty() ? 0.0 : s / double(starts.size());
+    }
 };
 
 namespace detail {
@@ -202,6 +211,7 @@ public:
         Vector<T> x;
         int iterations = 0;
         T residual = 0, q = 0;
+        int factorisations = 0;
         std::string message;
     };
 
@@ -217,6 +227,7 @@ public:
             r.iterations = it;
             r.q = q;
             r.residual = std::sqrt(T(2) * q);
+            r.factorisations = factorisations_;
             r.message = std::move(msg);
             return r;
         };
@@ -227,12 +238,34 @@ public:
                           "stopped at a local minimum of q = " + detail::to_text(q) + " above slow_q_max = " +
                               detail::to_text(o_.slow_q_max));
         };
+        bool lu_current = false;  // lu_ holds DF at a recent Newton iterate
         for (int it = 1; it <= o_.max_iterations; ++it) {
             if (std::sqrt(T(2) * q) <= ftol) return finish(StartStatus::fixed_point, it - 1);
-            jacobian(x, it);
-            if (jscale == 0) jscale = std::max(J_.norm(), std::numeric_limits<T>::min());
             const T xnorm = x.norm();
             const T cap = T(o_.max_step) * (T(1) + xnorm);
+            if (lu_current) {
+                // Chord step with the last factorisation (Shamanskii): costs O(n²) instead of the
+                // O(n³) factorisation; kept only if it at least halves ‖F‖, else DF is refreshed.
+                d_.noalias() = lu_.solve(F_);
+                d_ = -d_;
+                const T dn = d_.norm();
+                if (d_.allFinite() && dn <= cap) {
+                    xt_.noalias() = x + d_;
+                    eval(xt_, Ft_, it);
+                    const T qt = T(0.5) * Ft_.squaredNorm();
+                    if (qt <= T(0.25) * q) {
+                        x.swap(xt_);
+                        F_.swap(Ft_);
+                        q = qt;
+                        if (dn <= xtol * (T(1) + xnorm)) return finish(StartStatus::fixed_point, it);
+                        continue;
+                    }
+                }
+            }
+            lu_current = false;
+            jacobian(x, it);
+            ++factorisations_;
+            if (jscale == 0) jscale = std::max(J_.norm(), std::numeric_limits<T>::min());
             // Newton with backtracking.
             lu_.compute(J_);
             d_.noalias() = lu_.solve(F_);
@@ -257,6 +290,7 @@ public:
                         // its rounding floor above a tolerance chosen too small).
                         if (alpha == T(1) && dn <= xtol * (T(1) + xnorm)) return finish(StartStatus::fixed_point, it);
                         newton_ok = true;
+                        lu_current = alpha == T(1);
                         break;
                     }
                 }
@@ -343,6 +377,7 @@ private:
     const InputCondition<T>& c_;
     const FixedPointOptions& o_;
     long start_;
+    int factorisations_ = 0;
     index_t n_;
     Vector<T> F_, Ft_, xt_, d_, g_;
     Matrix<T> J_, A_, Al_;
@@ -453,6 +488,7 @@ FixedPointSet<typename M::scalar_type> find_fixed_points(const M& model,
         auto& s = out.starts[std::size_t(k)];
         s.status = r.status;
         s.iterations = r.iterations;
+        s.factorisations = r.factorisations;
         s.residual = r.residual;
         s.q = r.q;
         s.message = std::move(r.message);
