@@ -36,6 +36,32 @@ expect_error() {
   fi
   echo "ok   $name -> rc $rc ($((SECONDS - t0)) s): $(cat "$T/stderr")"
 }
+# expect_late_error NAME PROGRAM ARGS...: refused after progress lines: the last line of stderr
+# is the only one naming the program.
+expect_late_error() {
+  local name=$1 prog=$2; shift 2
+  "$prog" "$@" > "$T/stdout" 2> "$T/stderr"
+  local rc=$? base
+  base=$(basename "$prog")
+  if (( rc == 0 || rc >= 128 )); then fail "$name: exit code $rc"; cat "$T/stderr"; return 1; fi
+  if [ "$(grep -c "^$base: " "$T/stderr")" -ne 1 ] || ! tail -n 1 "$T/stderr" | grep -q "^$base: "; then
+    fail "$name: expected the last stderr line (only) to be '$base: ...':"; cat "$T/stderr"; return 1
+  fi
+  echo "ok   $name -> rc $rc: $(tail -n 1 "$T/stderr")"
+}
+# npy_f64 FILE D0 D1 D2 BYTES8: a float64 .npy of that shape, every element the 8 bytes given
+# as printf escapes (little-endian).
+npy_f64() {
+  local header="{'descr': '<f8', 'fortran_order': False, 'shape': ($2, $3, $4), }"
+  while (( (10 + ${#header} + 1) % 64 != 0 )); do header+=" "; done
+  local n=$(( $2 * $3 * $4 )) i
+  {
+    printf '\x93NUMPY\x01\x00'
+    printf "\\x$(printf %02x $(( (${#header} + 1) % 256 )))\\x$(printf %02x $(( (${#header} + 1) / 256 )))"
+    printf '%s\n' "$header"
+    for (( i = 0; i < n; ++i )); do printf "$5"; done
+  } > "$1"
+}
 # expect_success NAME PROGRAM ARGS...
 expect_success() {
   local name=$1 prog=$2; shift 2
@@ -142,6 +168,18 @@ expect_error "alm --out containing --session" "$alm" --session "$T/session/synth
 expect_error "rajan --out containing --checkpoint-dir" "$rajan" "${small_training[@]}" \
   --checkpoint-dir "$T/training/ckpt" --out "$T/training"
 same_tree "$T/training" "$T/training.ref" "--out equal to an input"
+
+# ---- checkpoints of another run and degenerate targets (refused by the library)
+expect_success "rajan: a checkpointed run, --seed 6" "$rajan" --neurons 8 --session-trials 12 --realizations 1 \
+  --iterations 2 --seed 6 --checkpoint-dir "$T/ckpt" --no-figures --out "$T/ck6"
+expect_late_error "rajan: resume those checkpoints with --seed 7" "$rajan" --neurons 8 --session-trials 12 \
+  --realizations 1 --iterations 2 --seed 7 --checkpoint-dir "$T/ckpt" --no-figures --out "$T/ck7"
+[ ! -e "$T/ck7" ] || fail "a refused resume created its output folder"
+npy_f64 "$T/zeros.npy" 2 4 120 '\x00\x00\x00\x00\x00\x00\x00\x00'
+npy_f64 "$T/ones.npy" 2 4 120 '\x00\x00\x00\x00\x00\x00\xf0\x3f'
+expect_late_error "rajan --targets all zeros" "$rajan" --targets "$T/zeros.npy" --realizations 1 --iterations 1 --out "$T/x"
+expect_late_error "rajan --targets constant" "$rajan" --targets "$T/ones.npy" --realizations 1 --iterations 1 --out "$T/x"
+[ ! -e "$T/x" ] || fail "a refused training created its output folder"
 
 # ---- a hostile --out path: no shell runs it, figures are drawn, the run succeeds
 inject() { mkdir -p "$T/inj_$1"; printf '%s' "$T/inj_$1/a b'\$(touch $T/inj_$1/PWNED)"; }
