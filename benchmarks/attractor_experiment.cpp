@@ -31,7 +31,8 @@ namespace user {
 /// τ dh/dt = −h + W r(h) + I + u, r = s(y)·y, y = α log(1 + e^{h/α}) (the authors' formula),
 /// s(y) = (U + y U τ_f)/(1 + y² U τ_D τ_f + y U (τ_D + τ_f)). Any state type X (lanes as columns).
 /// Divisions by the constants τ and α are written as products with their inverses (a
-/// division costs several multiplications on every element).
+/// division costs several multiplications on every element), and e^{h/α} is evaluated into
+/// its own array (Eigen evaluates log(1 + exp(·)) nested in one expression more slowly).
 struct FourPopulations {
     using scalar_type = double;
     Eigen::Matrix4d W;
@@ -40,7 +41,8 @@ struct FourPopulations {
     index_t size() const { return 4; }
     template <class X>
     X rates(const X& h) const {
-        const X y = alpha * (1 + (h * (1 / alpha)).exp()).log();
+        const X e = (h * (1 / alpha)).exp();
+        const X y = alpha * (1 + e).log();
         return (U + y * (U * tf)) / (1 + y * y * (U * tD * tf) + y * (U * (tD + tf))) * y;
     }
     template <class X>
