@@ -41,6 +41,119 @@ namespace fs = std::filesystem;
 using namespace neurodyn;
 using examples::q;
 
+namespace {
+/// The figures: pVar per iteration, example neurons and J before/after training (best realisation).
+void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs& epochs, const RajanOptions& o,
+                  const std::string& variant, int converged, int kept, std::size_t best) {
+    const index_t N = index_t(res.targets.shape()[1]), K = index_t(res.targets.shape()[2]);
+    // ---- figure 1: pVar per iteration (one gnuplot data block per realisation and condition)
+    {
+        write_atomically(out / "pvar_curves.dat", [&](std::ostream& os) {
+            for (const auto& r : res.runs)
+                for (std::size_t c = 0; c < 2; ++c) {
+                    os << "# realization " << r.realization << (c == 0 ? " right" : " left") << '\n';
+                    for (std::size_t it = 0; it < r.pvar.size(); ++it) os << it + 1 << ' ' << r.pvar[it][c] << '\n';
+                    os << "\n\n";
+                }
+        });
+        Gnuplot fig(out / "pvar.png", 1050, 550);
+        fig << "set datafile separator whitespace\n"
+            << "set xlabel 'iteration'\nset ylabel 'pVar (test run, no learning)'\nset yrange [-0.2:1.02]\n"
+            << "set key outside right top\nset grid\n"
+            << "set arrow from graph 0, first " << o.pvar_threshold << " to graph 1, first " << o.pvar_threshold
+            << " nohead dt 2 lc rgb 'gray40'\n"
+            << "set title 'FORCE training, " << variant << " targets: " << converged << "/" << o.realizations
+            << " realisations converged, " << kept << " kept'\nplot ";
+        for (const auto& r : res.runs) {
+            const auto b = 2 * std::size_t(r.realization);
+            fig << q(out / "pvar_curves.dat") << " index " << b << " with linespoints pt 7 ps 0.6 lw 1.5 lc "
+                << (r.realization % 8 + 1) << " title '" << r.realization << " right', "
+                << q(out / "pvar_curves.dat") << " index " << b + 1 << " with linespoints dt 2 pt 6 ps 0.6 lw 1.5 lc "
+                << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
+        }
+        fig << "1/0 notitle\n";
+        fig.caption("pVar of the test run (no learning) after each FORCE iteration, per realisation: solid right, "
+                    "dashed left trials; dashed grey line: the " + std::to_string(o.pvar_threshold).substr(0, 4) +
+                    " threshold");
+        fig.render();
+    }
+    // ---- figure 2: target vs network rates for example neurons (best realisation)
+    {
+        const auto& r = res.runs[best];
+        // Examples: the most right-selective, most left-selective, and a non-selective neuron, …
+        std::vector<std::size_t> ex;
+        auto pick = [&](int want) {
+            double bestd = -1;
+            std::size_t arg = N;
+            for (std::size_t i = 0; i < std::size_t(N); ++i) {
+                if (res.target_preference[i] != want || std::find(ex.begin(), ex.end(), i) != ex.end()) continue;
+                double d = 0;
+                for (index_t s = 0; s < K; ++s) d += std::abs(res.targets(0, i, std::size_t(s)) - res.targets(1, i, std::size_t(s)));
+                if (want == 0) d = -d;
+                if (d > bestd || arg == std::size_t(N)) bestd = d, arg = i;
+            }
+            if (arg < std::size_t(N)) ex.push_back(arg);
+        };
+        pick(1), pick(-1), pick(0), pick(1), pick(-1), pick(0);
+        for (std::size_t i = 0; ex.size() < 6 && i < std::size_t(N); ++i)
+            if (std::find(ex.begin(), ex.end(), i) == ex.end()) ex.push_back(i);
+        CsvWriter ex_csv({"time_s", "neuron", "target_right", "network_right", "target_left", "network_left"});
+        const index_t every = std::max<index_t>(1, K / 1200);
+        for (std::size_t e = 0; e < ex.size(); ++e)
+            for (index_t s = 0; s < K; s += every)
+                ex_csv.row(double(s) * o.dt / 1000.0, ex[e], res.targets(0, ex[e], std::size_t(s)),
+                           r.rates(0, ex[e], std::size_t(s)), res.targets(1, ex[e], std::size_t(s)),
+                           r.rates(1, ex[e], std::size_t(s)));
+        ex_csv.save(out / "example_neurons.csv");
+        Gnuplot fig(out / "example_neurons.png", 1200, 700);
+        fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
+            << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
+            << "set xlabel 'time (s)'\nset ylabel 'normalised rate'\nset yrange [0:1]\n";
+        for (const auto& e : epochs.all())
+            if (e.name == "sample" || e.name == "delay")
+                fig << "set arrow from " << e.start_ms / 1000 << ", graph 0 to " << e.start_ms / 1000
+                    << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+        fig << "set arrow from " << epochs["delay"].end_ms / 1000 << ", graph 0 to " << epochs["delay"].end_ms / 1000
+            << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+        for (std::size_t e = 0; e < ex.size(); ++e) {
+            const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
+                              : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
+            fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
+                << "plot " << q(out / "example_neurons.csv") << " using ($2==" << ex[e]
+                << " ? $1 : 1/0):3 with lines lw 5 lc rgb '#9ecae1', '' using ($2==" << ex[e]
+                << " ? $1 : 1/0):5 with lines lw 5 lc rgb '#fcbba1', '' using ($2==" << ex[e]
+                << " ? $1 : 1/0):4 with lines lw 1.5 lc rgb '#08519c', '' using ($2==" << ex[e]
+                << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
+        }
+        fig << "unset multiplot\n";
+        fig.caption("Best realisation (" + std::to_string(best) + "): target rates (thick, light) and the trained "
+                    "network's rates (thin) of six example neurons; blue right, red left trials");
+        fig.render();
+    }
+    // ---- figure 3: J before and after training (best realisation)
+    {
+        const auto& r = res.runs[best];
+        examples::write_matrix(out / "J_initial.txt", r.J_initial);
+        examples::write_matrix(out / "J_trained.txt", r.J_trained);
+        const double lim = 3.0 * o.g / std::sqrt(double(N));
+        const double dlim = std::max(lim, 3.0 * std::sqrt((r.J_trained).array().square().mean()));
+        Gnuplot fig(out / "J_heatmaps.png", 1300, 600);
+        fig << "set datafile separator whitespace\nset multiplot layout 1,2 title 'Realisation " << r.realization
+            << ": J (row: postsynaptic i, column: presynaptic j)'\n"
+            << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
+            << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
+            << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
+            << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J, drawn from N(0, g^2/N), g = " << o.g
+            << "'\nplot " << q(out / "J_initial.txt") << " matrix with image\n"
+            << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot "
+            << q(out / "J_trained.txt") << " matrix with image\nunset multiplot\n";
+        fig.caption("Best realisation: recurrent weights J before training (N(0, g^2/N)) and after FORCE training "
+                    "(colour scale: ±3 g/sqrt(N) before, ±3 RMS of the trained weights after)");
+        fig.render();
+    }
+}
+}  // namespace
+
 int main(int argc, char** argv) {
     std::string targets_file, session_file, variant = "raw", checkpoint_dir;
     RajanOptions o;
@@ -208,113 +321,7 @@ int main(int argc, char** argv) {
                 .save();
         }
 
-        if (examples::figures_wanted(options)) {
-            // ---- figure 1: pVar per iteration (one gnuplot data block per realisation and condition)
-            {
-                write_atomically(out / "pvar_curves.dat", [&](std::ostream& os) {
-                    for (const auto& r : res.runs)
-                        for (std::size_t c = 0; c < 2; ++c) {
-                            os << "# realization " << r.realization << (c == 0 ? " right" : " left") << '\n';
-                            for (std::size_t it = 0; it < r.pvar.size(); ++it) os << it + 1 << ' ' << r.pvar[it][c] << '\n';
-                            os << "\n\n";
-                        }
-                });
-                Gnuplot fig(out / "pvar.png", 1050, 550);
-                fig << "set datafile separator whitespace\n"
-                    << "set xlabel 'iteration'\nset ylabel 'pVar (test run, no learning)'\nset yrange [-0.2:1.02]\n"
-                    << "set key outside right top\nset grid\n"
-                    << "set arrow from graph 0, first " << o.pvar_threshold << " to graph 1, first " << o.pvar_threshold
-                    << " nohead dt 2 lc rgb 'gray40'\n"
-                    << "set title 'FORCE training, " << variant << " targets: " << converged << "/" << o.realizations
-                    << " realisations converged, " << kept << " kept'\nplot ";
-                for (const auto& r : res.runs) {
-                    const auto b = 2 * std::size_t(r.realization);
-                    fig << q(out / "pvar_curves.dat") << " index " << b << " with linespoints pt 7 ps 0.6 lw 1.5 lc "
-                        << (r.realization % 8 + 1) << " title '" << r.realization << " right', "
-                        << q(out / "pvar_curves.dat") << " index " << b + 1 << " with linespoints dt 2 pt 6 ps 0.6 lw 1.5 lc "
-                        << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
-                }
-                fig << "1/0 notitle\n";
-                fig.caption("pVar of the test run (no learning) after each FORCE iteration, per realisation: solid right, "
-                            "dashed left trials; dashed grey line: the " + std::to_string(o.pvar_threshold).substr(0, 4) +
-                            " threshold");
-                fig.render();
-            }
-            // ---- figure 2: target vs network rates for example neurons (best realisation)
-            {
-                const auto& r = res.runs[best];
-                // Examples: the most right-selective, most left-selective, and a non-selective neuron, …
-                std::vector<std::size_t> ex;
-                auto pick = [&](int want) {
-                    double bestd = -1;
-                    std::size_t arg = N;
-                    for (std::size_t i = 0; i < std::size_t(N); ++i) {
-                        if (res.target_preference[i] != want || std::find(ex.begin(), ex.end(), i) != ex.end()) continue;
-                        double d = 0;
-                        for (index_t s = 0; s < K; ++s) d += std::abs(res.targets(0, i, std::size_t(s)) - res.targets(1, i, std::size_t(s)));
-                        if (want == 0) d = -d;
-                        if (d > bestd || arg == std::size_t(N)) bestd = d, arg = i;
-                    }
-                    if (arg < std::size_t(N)) ex.push_back(arg);
-                };
-                pick(1), pick(-1), pick(0), pick(1), pick(-1), pick(0);
-                for (std::size_t i = 0; ex.size() < 6 && i < std::size_t(N); ++i)
-                    if (std::find(ex.begin(), ex.end(), i) == ex.end()) ex.push_back(i);
-                CsvWriter ex_csv({"time_s", "neuron", "target_right", "network_right", "target_left", "network_left"});
-                const index_t every = std::max<index_t>(1, K / 1200);
-                for (std::size_t e = 0; e < ex.size(); ++e)
-                    for (index_t s = 0; s < K; s += every)
-                        ex_csv.row(double(s) * o.dt / 1000.0, ex[e], res.targets(0, ex[e], std::size_t(s)),
-                                   r.rates(0, ex[e], std::size_t(s)), res.targets(1, ex[e], std::size_t(s)),
-                                   r.rates(1, ex[e], std::size_t(s)));
-                ex_csv.save(out / "example_neurons.csv");
-                Gnuplot fig(out / "example_neurons.png", 1200, 700);
-                fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
-                    << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
-                    << "set xlabel 'time (s)'\nset ylabel 'normalised rate'\nset yrange [0:1]\n";
-                for (const auto& e : epochs.all())
-                    if (e.name == "sample" || e.name == "delay")
-                        fig << "set arrow from " << e.start_ms / 1000 << ", graph 0 to " << e.start_ms / 1000
-                            << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
-                fig << "set arrow from " << epochs["delay"].end_ms / 1000 << ", graph 0 to " << epochs["delay"].end_ms / 1000
-                    << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
-                for (std::size_t e = 0; e < ex.size(); ++e) {
-                    const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
-                                      : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
-                    fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
-                        << "plot " << q(out / "example_neurons.csv") << " using ($2==" << ex[e]
-                        << " ? $1 : 1/0):3 with lines lw 5 lc rgb '#9ecae1', '' using ($2==" << ex[e]
-                        << " ? $1 : 1/0):5 with lines lw 5 lc rgb '#fcbba1', '' using ($2==" << ex[e]
-                        << " ? $1 : 1/0):4 with lines lw 1.5 lc rgb '#08519c', '' using ($2==" << ex[e]
-                        << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
-                }
-                fig << "unset multiplot\n";
-                fig.caption("Best realisation (" + std::to_string(best) + "): target rates (thick, light) and the trained "
-                            "network's rates (thin) of six example neurons; blue right, red left trials");
-                fig.render();
-            }
-            // ---- figure 3: J before and after training (best realisation)
-            {
-                const auto& r = res.runs[best];
-                examples::write_matrix(out / "J_initial.txt", r.J_initial);
-                examples::write_matrix(out / "J_trained.txt", r.J_trained);
-                const double lim = 3.0 * o.g / std::sqrt(double(N));
-                const double dlim = std::max(lim, 3.0 * std::sqrt((r.J_trained).array().square().mean()));
-                Gnuplot fig(out / "J_heatmaps.png", 1300, 600);
-                fig << "set datafile separator whitespace\nset multiplot layout 1,2 title 'Realisation " << r.realization
-                    << ": J (row: postsynaptic i, column: presynaptic j)'\n"
-                    << "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset size ratio -1\n"
-                    << "set xrange [-0.5:" << N - 0.5 << "]\nset yrange [" << N - 0.5 << ":-0.5]\n"
-                    << "set xlabel 'presynaptic j'\nset ylabel 'postsynaptic i'\n"
-                    << "set cbrange [" << -lim << ":" << lim << "]\nset title 'initial J, drawn from N(0, g^2/N), g = " << o.g
-                    << "'\nplot " << q(out / "J_initial.txt") << " matrix with image\n"
-                    << "set cbrange [" << -dlim << ":" << dlim << "]\nset title 'trained J'\nplot "
-                    << q(out / "J_trained.txt") << " matrix with image\nunset multiplot\n";
-                fig.caption("Best realisation: recurrent weights J before training (N(0, g^2/N)) and after FORCE training "
-                            "(colour scale: ±3 g/sqrt(N) before, ±3 RMS of the trained weights after)");
-                fig.render();
-            }
-        }
+        if (examples::figures_wanted(options)) draw_figures(out, res, epochs, o, variant, converged, kept, best);
         folder.commit();
         std::cerr << "output in " << folder.target().string() << '\n';
     });
