@@ -660,3 +660,21 @@ TEST_CASE("sample_initial_states: trajectory columns plus seeded noise") {
     CHECK_THROWS_AS(sample_initial_states<double>({a}, 5, -0.1, 1), invalid_parameter);
     CHECK_THROWS_AS(sample_initial_states<double>({a}, index_t(1) << 50, 0.1, 1), invalid_parameter);
 }
+
+// The example of docs/fixed_points.md, compiled and checked here.
+TEST_CASE("docs example: the delay-epoch fixed points of one_hemi_multi_fp_step") {
+    const auto p = inagaki2019_preset("one_hemi_multi_fp_step");
+    const auto model = make_inagaki2019_model<double>(p);
+    // The delay: stimulus off, ramp on its plateau, no noise; photoinhibition of strength pv.
+    const double pv = 0.0;
+    const InputCondition<double> delay{
+        "delay", Vector<double>::Constant(4, p.ramp_amp) + pv * inagaki2019_photoinhibition_drive<double>(p)};
+    // Starts: states along the diagonal h = (c, c, c, c), c = −5 … 20, plus noise of sd 5.
+    Matrix<double> diagonal(4, 26);
+    for (index_t k = 0; k < 26; ++k) diagonal.col(k).setConstant(-5.0 + double(k));
+    const Matrix<double> starts = sample_initial_states<double>({diagonal}, 512, 5.0, /*seed=*/1);
+    const FixedPointSet<double> found = find_fixed_points(model, delay, starts);
+    CHECK(found.count(FixedPointKind::stable) == 4);
+    CHECK(found.count(FixedPointKind::saddle) == 5);
+    CHECK(found.count(StartStatus::not_converged) == 0);
+}
