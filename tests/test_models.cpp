@@ -122,7 +122,7 @@ TEST_CASE("PopulationModel: invalid parameters name the parameter") {
     expect_invalid([&] { simulate(m, euler, h, TimeGrid(10.0, 5), NoInput{}); }, "dt");
 }
 
-TEST_CASE("presets: the table of design.md, folded weights, lookup by name") {
+TEST_CASE("presets: the published parameter table, folded weights, lookup by name") {
     const auto names = inagaki2019_preset_names();
     CHECK(names.size() == 5);
     for (const auto& n : names) {
@@ -153,7 +153,7 @@ TEST_CASE("presets: the table of design.md, folded weights, lookup by name") {
     CHECK(s.j_CC == 16);
     CHECK(s.tau_D == 0);
     const auto r = inagaki2019_preset("two_hemi_ramp");
-    CHECK(r.ramp_ms == 3000);  // sample + delay, as the authors' code (design.md: "2 s ramp")
+    CHECK(r.ramp_ms == 3000);  // sample + delay, as the authors' code (labelled "2 s ramp")
     CHECK(r.pv_levels == std::vector<double>{0, 0.5, 1, 3.2});
     const auto Wr = inagaki2019_weights<double>(r);
     CHECK(Wr(0, 2) == 0.58);  // JH between 1 ↔ 3 and 2 ↔ 4
@@ -243,4 +243,56 @@ TEST_CASE("three populations: trajectories converge to the folded model as τ_I 
     CHECK(e05 / e025 == doctest::Approx(2.0).epsilon(0.05));
     expect_invalid([] { ThreePopulationParameters<double> q; q.tau_I = 0; ThreePopulation<> n(q); }, "tau_I");
     expect_invalid([] { ThreePopulationParameters<double> q; q.j_II = -2; ThreePopulation<> n(q); }, "j_II");
+}
+
+TEST_CASE_TEMPLATE("PopulationModel on any state type: lanes equal single trials; vectorised transfer", T, float, double) {
+    const auto p = inagaki2019_preset("two_hemi_internal");
+    const auto m = make_inagaki2019_model<T>(p);
+    using L = Lanes<T, 4, 8>;
+    const L h = L::Random() * T(20), u = L::Random();
+    L d8;
+    m.derivative(h, 0.0, u, d8);
+    for (int b = 0; b < 8; ++b) {
+        CAPTURE(b);
+        // A fixed one-column state does the same operations as lane b: bitwise equal.
+        const Eigen::Array<T, 4, 1> hb = h.col(b), ub = u.col(b);
+        Eigen::Array<T, 4, 1> db;
+        m.derivative(hb, 0.0, ub, db);
+        CHECK((db == d8.col(b)).all());
+        // A dynamic vector uses the scalar transfer function (std::log1p): equal to rounding.
+        const Vector<T> hv = hb.matrix(), uv = ub.matrix();
+        Vector<T> dv(4);
+        m.derivative(hv, 0.0, uv, dv);
+        // Rounding bound: a few ε times the size of the terms of (W r + I + u − h)/τ.
+        const T eps = std::numeric_limits<T>::epsilon();
+        const Eigen::Array<T, 4, 1> r = m.rates(hb);
+        const Eigen::Array<T, 4, 1> terms = ((m.weights().cwiseAbs() * r.abs().matrix()).array() +
+                                             m.baseline_input().array().abs() + ub.abs() + hb.abs()) /
+                                            T(p.tau);
+        CHECK(((dv.array() - db).abs() <= T(64) * eps * terms).all());
+    }
+    // The vectorised softplus and Tsodyks–Markram factor against the scalar ones. The scalar
+    // form divides h/k, the vectorised one multiplies by 1/k: a 1-ulp difference in x = h/k
+    // that e^{x} turns into |x| ulp of the result, so the bound is a few (1 + |x|)·ε. Range: far
+    // beyond what the model visits, short of results below the smallest normal number.
+    const T range = sizeof(T) == 4 ? T(150) : T(700);
+    const Softplus<T> sp{T(4.5)};
+    const auto G = inagaki2019_transfer<T>(p);
+    Eigen::Array<T, Eigen::Dynamic, 1> x = Eigen::Array<T, Eigen::Dynamic, 1>::LinSpaced(2801, -range, range), y1, y2;
+    y1.resizeLike(x);
+    y2.resizeLike(x);
+    sp.apply(x, y1);
+    G.apply(x, y2);
+    double worst_sp = 0, worst_g = 0;  // in units of (1 + |x|)·ε
+    const double eps = double(std::numeric_limits<T>::epsilon());
+    for (index_t i = 0; i < x.size(); ++i) {
+        const double s = double(sp(x[i])), g = double(G(x[i]));
+        worst_sp = std::max(worst_sp, std::abs(double(y1[i]) - s) / s / ((1 + std::abs(double(x[i])) / 4.5) * eps));
+        worst_g = std::max(worst_g, std::abs(double(y2[i]) - g) / g / ((1 + std::abs(double(x[i])) / p.alpha) * eps));
+    }
+    CHECK(worst_sp <= 8);
+    CHECK(worst_g <= 16);
+    // A compile-time population count is checked against the weights.
+    CHECK_THROWS_AS((PopulationModel<Softplus<T>, T, 4>(Matrix<T>::Zero(3, 3), Vector<T>::Ones(3), Vector<T>::Zero(3))),
+                    invalid_parameter);
 }

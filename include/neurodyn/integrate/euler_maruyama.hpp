@@ -68,6 +68,12 @@ public:
         static_assert(StochasticModel<M>,
                       "neurodyn::EulerMaruyama needs a StochasticModel: the model must provide diffusion(), "
                       "the per-unit noise amplitude g in dx = f dt + g dW");
+        if constexpr (StochasticModel<M>) step(model, x, t, dt, u);  // no error cascade after the message
+    }
+
+private:
+    template <class M>
+    void step(const M& model, Vector<T>& x, double t, double dt, const Vector<T>& u) {
         const index_t n = x.size();
         f_.resize(n);
         xi_.resize(n);
@@ -80,7 +86,6 @@ public:
             x.array() += h * (f_.array() + model.diffusion().array() * xi_.array());
     }
 
-private:
     std::uint64_t purpose_;
     Rng rng_{};
     Vector<T> f_, xi_;

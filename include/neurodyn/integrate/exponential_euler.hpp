@@ -43,6 +43,15 @@ public:
         static_assert(LinearDecayModel<M, X>,
                       "neurodyn::ExponentialEuler needs a LinearDecayModel: the model must provide "
                       "decay_rates() (a = 1/tau per unit) and drive(x, t, u, out) (b, the value x relaxes to)");
+        if constexpr (LinearDecayModel<M, X>) step(model, x, t, dt, u);  // no error cascade after the message
+    }
+
+    /// Forget the cached decay factors (after the model's time constants changed).
+    void reset() noexcept { cached_model_ = nullptr; }
+
+private:
+    template <class M>
+    void step(const M& model, X& x, double t, double dt, const X& u) {
         const index_t n = x.rows();
         if (cached_model_ != static_cast<const void*>(&model) || cached_dt_ != dt || decay_.size() != n) {
             decay_ = (-T(dt) * Vector<T>(model.decay_rates()).array()).exp();  // once per (model, dt)
@@ -54,10 +63,6 @@ public:
         x.array() = b_.array() + (x.array() - b_.array()).colwise() * decay_;
     }
 
-    /// Forget the cached decay factors (after the model's time constants changed).
-    void reset() noexcept { cached_model_ = nullptr; }
-
-private:
     X b_;
     Eigen::Array<T, Eigen::Dynamic, 1> decay_;
     const void* cached_model_ = nullptr;
