@@ -63,6 +63,240 @@ std::pair<double, double> endpoint_range(const std::vector<const std::vector<dou
 struct Level {
     PerturbedTrials<double> right, left;
 };
+
+/// What the figures show: the run's options and results.
+struct Results {
+    const TrainedRnn<double>& task;
+    const NoiseSweepOptions& ns;
+    const PhotoinhibitionOptions& pi;
+    const std::string& sharing;
+    const std::string& chosen_window;
+    double chosen_amplitude;
+    long chosen_trials;
+    double step_s;  ///< time step of the stored projections, s
+    const std::vector<NoiseSweepRow>& rows;
+    const Level& chosen;
+    const std::vector<PhotoinhibitionRow>& pi_rows;
+    const std::map<std::pair<int, double>, Level>& pi_levels;
+};
+
+/// The figures: the noise sweep, the chosen amplitude, photoinhibition (fraction correct, and
+/// projections and endpoints per strength for each mode).
+void draw_figures(const fs::path& out, const Results& res) {
+    const TrainedRnn<double>& task = res.task;
+    const NoiseSweepOptions& ns = res.ns;
+    const PhotoinhibitionOptions& pi = res.pi;
+    const std::string& sharing = res.sharing;
+    const std::string& chosen_window = res.chosen_window;
+    const double chosen_amplitude = res.chosen_amplitude;
+    const long chosen_trials = res.chosen_trials;
+    const double step_s = res.step_s;
+    const auto& rows = res.rows;
+    const Level& chosen = res.chosen;
+    const auto& pi_rows = res.pi_rows;
+    const auto& pi_levels = res.pi_levels;
+    const std::string ep = epoch_lines(task.epochs);
+    // ---- figure 1: the sweep
+    {
+        Gnuplot fig(out / "noise_sweep.png", 1300, 520);
+        fig << "set multiplot layout 1,2 title 'Input noise (" << sharing << " per unit), " << ns.trials
+            << " trials per point; solid: whole trial, dashed: delay only; blue right, red left'\n"
+            << "set xlabel 'noise amplitude A'\nset grid\nset key bottom left\n";
+        // One block per (window, condition), so gnuplot joins the points of a curve.
+        const fs::path dat = out / "noise_sweep.dat";
+        write_atomically(dat, [&](std::ostream& os) {
+            os.precision(8);
+            for (NoiseWindow w : ns.windows)
+                for (index_t c = 0; c < 2; ++c) {
+                    os << "# " << to_string(w) << ' ' << condition_name(c) << ": amplitude,mean_pvar,fraction_selective\n";
+                    for (const auto& r : rows)
+                        if (r.window == w && r.condition == c)
+                            os << r.amplitude << ',' << r.mean_pvar << ',' << r.fraction_selective << '\n';
+                    os << "\n\n";
+                }
+        });
+        auto lines = [&](int col) {
+            fig << "plot ";
+            const char* colours[2] = {"#2166ac", "#b2182b"};
+            int block = 0;
+            for (NoiseWindow w : ns.windows)
+                for (int c = 0; c < 2; ++c, ++block)
+                    fig << q(dat) << " index " << block << " using 1:" << col
+                        << " with linespoints pt 7 ps 0.7 lw 2 lc rgb '" << colours[c] << "'"
+                        << (w == NoiseWindow::delay ? " dt 2" : "") << " title '" << condition_name(c) << ", "
+                        << to_string(w) << "', ";
+            fig << "1/0 notitle\n";
+        };
+        fig << "set ylabel 'mean pVar (trial vs target)'\nset title 'fit to the targets'\n"
+            << "set arrow from graph 0, first 0.85 to graph 1, first 0.85 nohead dt 3 lc rgb 'gray40'\n";
+        lines(2);
+        fig << "unset arrow\nset ylabel 'fraction of trials keeping the separation'\nset yrange [-0.02:1.02]\n"
+            << "set title 'right/left separation at the end of the delay'\n"
+            << "set arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 3 lc rgb 'gray40'\n";
+        lines(3);
+        fig << "unset multiplot\n";
+        fig.caption("Noise sweep of the trained network: mean pVar (left) and fraction of trials that keep the "
+                    "right/left separation at the end of the delay (right) versus input-noise amplitude, noise "
+                    "over the whole trial (solid) or the delay only (dashed)");
+        fig.render();
+    }
+    // ---- figure 2: the chosen amplitude
+    {
+        const auto [lo, hi] = endpoint_range({&chosen.right.endpoint, &chosen.left.endpoint});
+        const std::size_t bins = 40;
+        std::vector<Histogram> h;
+        for (const auto* t : {&chosen.right, &chosen.left})
+            for (int want : {1, 0}) {
+                std::vector<double> e;
+                for (std::size_t k = 0; k < t->endpoint.size(); ++k)
+                    if (int(t->correct[k]) == want) e.push_back(t->endpoint[k]);
+                h.push_back(histogram<double>(e, lo, hi, bins));
+            }
+        CsvWriter hist({"endpoint", "right_correct", "right_error", "left_correct", "left_error"});
+        for (std::size_t b = 0; b < bins; ++b)
+            hist.row(h[0].centre(b), h[0].counts[b], h[1].counts[b], h[2].counts[b], h[3].counts[b]);
+        hist.save(out / "noise_chosen_histogram.csv");
+        const fs::path pc = out / "noise_chosen_projection.csv", hc = out / "noise_chosen_histogram.csv";
+        const long re = chosen_trials - long(std::lround(chosen.right.fraction_correct() * double(chosen_trials)));
+        const long le = chosen_trials - long(std::lround(chosen.left.fraction_correct() * double(chosen_trials)));
+        Gnuplot fig(out / "noise_chosen.png", 1400, 560);
+        fig << "set multiplot layout 1,2 title 'A = " << chosen_amplitude << " (" << chosen_window << " noise, "
+            << sharing << "), " << chosen_trials << " trials per condition: right errors " << re << ", left errors "
+            << le << "'\n"
+            << "set grid\nset key top left\nset style fill transparent solid 0.18 noborder\n" << ep
+            << "set xlabel 'time (s)'\nset ylabel 'CD projection (right 1, left 0)'\n"
+            << "set title 'CD projection, mean ± sd'\nplot ";
+        // columns: 1 time, then per group (n, mean, sd): right_correct 2-4, right_error 5-7,
+        // left_correct 8-10, left_error 11-13
+        const char* names[4] = {"right correct", "right error", "left correct", "left error"};
+        const char* colours[4] = {"#08519c", "#6baed6", "#a50f15", "#fc9272"};
+        for (int g = 0; g < 4; ++g) {
+            const int n = 2 + 3 * g;
+            fig << q(pc) << " using 1:($" << n + 1 << "-$" << n + 2 << "):($" << n + 1 << "+$" << n + 2
+                << ") with filledcurves lc rgb '" << colours[g] << "' notitle, " << q(pc) << " using 1:" << n + 1
+                << " with lines lw 2 lc rgb '" << colours[g] << "'" << (g % 2 ? " dt 2" : "") << " title '"
+                << names[g] << "', ";
+        }
+        fig << "1/0 notitle\n"
+            << "unset arrow\nset style fill transparent solid 0.55 border\nset xlabel 'endpoint (mean CD projection, last "
+               "400 ms of the delay)'\nset ylabel 'trials'\nset title 'endpoints'\nset boxwidth "
+            << 0.9 * (hi - lo) / double(bins) << "\n"
+            << "set arrow from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
+            << "set key top center\nplot ";
+        for (int g = 0; g < 4; ++g)
+            fig << q(hc) << " using 1:" << 2 + g << " with boxes lc rgb '" << colours[g] << "' title '" << names[g]
+                << "', ";
+        fig << "1/0 notitle\nunset multiplot\n";
+        fig.caption("At A = " + num(chosen_amplitude) + " (" + chosen_window +
+                    " noise): CD projections (mean ± sd) of correct and error trials of each condition, and "
+                    "the endpoint distributions; errors are trials whose endpoint crossed 0.5 (right 1, left 0)");
+        fig.render();
+    }
+    // ---- figure 3: photoinhibition, fraction correct
+    {
+        Gnuplot fig(out / "photoinhibition.png", 1300, 500);
+        fig << "set multiplot layout 1,2 title 'Photoinhibition of the trained network over the first "
+            << pi.duration_ms << " ms of the delay, " << pi.trials << " trials per point'\n"
+            << "set grid\nset yrange [-0.02:1.02]\nset ylabel 'fraction correct (separation kept)'\nset key bottom left\n";
+        // One block per (mode, condition), so gnuplot joins the points of a curve.
+        const fs::path dat = out / "photoinhibition.dat";
+        write_atomically(dat, [&](std::ostream& os) {
+            for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence})
+                for (index_t c = 0; c < 2; ++c) {
+                    os << "# " << to_string(mode) << ' ' << condition_name(c) << ": strength,fraction_correct\n";
+                    for (const auto& r : pi_rows)
+                        if (r.mode == mode && r.condition == c) os << r.strength << ',' << r.fraction_correct << '\n';
+                    os << "\n\n";
+                }
+        });
+        int block = 0;
+        for (const char* mode : {"drive", "silence"}) {
+            fig << "set xlabel '" << (std::string(mode) == "drive" ? "negative drive to every unit" : "fraction of units silenced")
+                << "'\nset title '" << (std::string(mode) == "drive" ? "drive" : "silencing") << "'\nplot ";
+            const char* colours[2] = {"#2166ac", "#b2182b"};
+            for (int c = 0; c < 2; ++c, ++block)
+                fig << q(dat) << " index " << block << " using 1:2 with linespoints pt 7 lw 2 lc rgb '" << colours[c]
+                    << "' title '" << condition_name(c) << "', ";
+            fig << "1/0 notitle\n";
+        }
+        fig << "unset multiplot\n";
+        fig.caption("Photoinhibition of the trained network (first " + num(pi.duration_ms) +
+                    " ms of the delay): fraction of trials that recover the right/left separation by the end of "
+                    "the delay, versus the negative drive to all units (left) and the fraction of units silenced "
+                    "(right)");
+        fig.render();
+    }
+    // ---- figures 4, 5: photoinhibition, CD projections and endpoints per strength
+    for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence}) {
+        const auto& strengths = mode == InhibitionMode::drive ? pi.drive_strengths : pi.silence_fractions;
+        if (strengths.empty()) continue;
+        const std::string mn = to_string(mode);
+        // One data block per strength (gnuplot 'index'): projections, then histograms.
+        const fs::path dat = out / ("photoinhibition_" + mn + ".dat");
+        std::vector<const std::vector<double>*> all;
+        for (const auto& [key, l] : pi_levels)
+            if (key.first == int(mode)) all.insert(all.end(), {&l.right.endpoint, &l.left.endpoint});
+        const auto [lo, hi] = endpoint_range(all);
+        const std::size_t bins = 30;
+        write_atomically(dat, [&](std::ostream& os) {
+            os.precision(7);
+            for (double s : strengths) {
+                const Level& l = pi_levels.at({int(mode), s});
+                const auto r = projection_summary(l.right, [](long) { return true; });
+                const auto lf = projection_summary(l.left, [](long) { return true; });
+                os << "# " << mn << " " << s << ": time_s,right_mean,right_sd,left_mean,left_sd\n";
+                for (std::size_t j = 0; j < r.mean.size(); ++j)
+                    os << double(j) * step_s << ',' << r.mean[j] << ',' << r.sd[j] << ',' << lf.mean[j] << ','
+                       << lf.sd[j] << '\n';
+                os << "\n\n";
+            }
+            for (double s : strengths) {
+                const Level& l = pi_levels.at({int(mode), s});
+                const auto hr = histogram<double>(l.right.endpoint, lo, hi, bins);
+                const auto hl = histogram<double>(l.left.endpoint, lo, hi, bins);
+                os << "# " << mn << " " << s << ": endpoint,right,left\n";
+                for (std::size_t b = 0; b < bins; ++b) os << hr.centre(b) << ',' << hr.counts[b] << ',' << hl.counts[b] << '\n';
+                os << "\n\n";
+            }
+        });
+        const auto& d = task.epochs["delay"];
+        const double on = d.start_ms / 1000, off = std::min(d.end_ms, d.start_ms + pi.duration_ms) / 1000;
+        const std::size_t S = strengths.size();
+        Gnuplot fig(out / ("photoinhibition_" + mn + ".png"), int(std::max<std::size_t>(2, S) * 330), 640);
+        fig << "set multiplot layout 2," << S << " title '"
+            << (mode == InhibitionMode::drive ? "Negative drive to all units" : "Silencing a random fraction of units")
+            << " during the first " << pi.duration_ms << " ms of the delay (shaded): blue right, red left trials, "
+            << pi.trials << " each'\n"
+            << "set grid\nset style fill transparent solid 0.2 noborder\n";
+        for (std::size_t i = 0; i < S; ++i) {
+            fig << "set title '" << (mode == InhibitionMode::drive ? "drive " : "fraction ") << strengths[i]
+                << "'\nset xlabel 'time (s)'\n" << (i == 0 ? "set ylabel 'CD projection'\n" : "unset ylabel\n")
+                << "set yrange [-1:2]\nset xrange [*:*]\n"
+                << "set object 1 rect from " << on << ", graph 0 to " << off
+                << ", graph 1 fc rgb '#74c476' fs transparent solid 0.25 noborder behind\n"
+                << "plot " << q(dat) << " index " << i << " using 1:($2-$3):($2+$3) with filledcurves lc rgb '#2166ac', '' index "
+                << i << " using 1:2 with lines lw 1.5 lc rgb '#08519c', '' index " << i
+                << " using 1:($4-$5):($4+$5) with filledcurves lc rgb '#b2182b', '' index " << i
+                << " using 1:4 with lines lw 1.5 lc rgb '#a50f15'\nunset object 1\n";
+        }
+        fig << "set style fill transparent solid 0.5 border\nset boxwidth " << 0.9 * (hi - lo) / double(bins) << "\n"
+            << "set yrange [0:*]\nset xrange [" << lo << ":" << hi << "]\n";
+        for (std::size_t i = 0; i < S; ++i) {
+            fig << "set title 'endpoints'\nset xlabel 'endpoint'\n"
+                << (i == 0 ? "set ylabel 'trials'\n" : "unset ylabel\n")
+                << "set arrow 1 from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
+                << "plot " << q(dat) << " index " << S + i << " using 1:2 with boxes lc rgb '#2166ac', '' index "
+                << S + i << " using 1:3 with boxes lc rgb '#b2182b'\n";
+        }
+        fig << "unset multiplot\n";
+        fig.caption(std::string(mode == InhibitionMode::drive ? "Negative drive to all units"
+                                                              : "Silencing a random fraction of units") +
+                    " over the first " + num(pi.duration_ms) +
+                    " ms of the delay: CD projections (mean ± sd, top) and end-of-delay endpoints (bottom) of "
+                    "right (blue) and left (red) trials at each strength");
+        fig.render();
+    }
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,6 +370,8 @@ int main(int argc, char** argv) {
                            {2 * (pi.drive_strengths.size() + pi.silence_fractions.size()), std::uint64_t(pi.trials), cols},
                            sizeof(double));
         require_allocation("--trials", ns.trials, {2, std::uint64_t(ns.trials), cols}, sizeof(double));
+        ns.validate(task.steps());
+        pi.validate(task.steps());
         const auto judge = SeparationClassifier<double>::fit(task);
         const double pvar_right = task.pvar_of(task.run(0, Trial{}), 0), pvar_left = task.pvar_of(task.run(1, Trial{}), 1);
         std::cerr << "network: " << source << ", N = " << task.units() << ", " << task.steps()
@@ -264,209 +500,9 @@ int main(int argc, char** argv) {
         m.save();
         std::cerr << "data written (" << elapsed() << " s)\n";
 
-        if (examples::figures_wanted(options)) {
-            const std::string ep = epoch_lines(task.epochs);
-            // ---- figure 1: the sweep
-            {
-                Gnuplot fig(out / "noise_sweep.png", 1300, 520);
-                fig << "set multiplot layout 1,2 title 'Input noise (" << sharing << " per unit), " << ns.trials
-                    << " trials per point; solid: whole trial, dashed: delay only; blue right, red left'\n"
-                    << "set xlabel 'noise amplitude A'\nset grid\nset key bottom left\n";
-                // One block per (window, condition), so gnuplot joins the points of a curve.
-                const fs::path dat = out / "noise_sweep.dat";
-                write_atomically(dat, [&](std::ostream& os) {
-                    os.precision(8);
-                    for (NoiseWindow w : ns.windows)
-                        for (index_t c = 0; c < 2; ++c) {
-                            os << "# " << to_string(w) << ' ' << condition_name(c) << ": amplitude,mean_pvar,fraction_selective\n";
-                            for (const auto& r : rows)
-                                if (r.window == w && r.condition == c)
-                                    os << r.amplitude << ',' << r.mean_pvar << ',' << r.fraction_selective << '\n';
-                            os << "\n\n";
-                        }
-                });
-                auto lines = [&](int col) {
-                    fig << "plot ";
-                    const char* colours[2] = {"#2166ac", "#b2182b"};
-                    int block = 0;
-                    for (NoiseWindow w : ns.windows)
-                        for (int c = 0; c < 2; ++c, ++block)
-                            fig << q(dat) << " index " << block << " using 1:" << col
-                                << " with linespoints pt 7 ps 0.7 lw 2 lc rgb '" << colours[c] << "'"
-                                << (w == NoiseWindow::delay ? " dt 2" : "") << " title '" << condition_name(c) << ", "
-                                << to_string(w) << "', ";
-                    fig << "1/0 notitle\n";
-                };
-                fig << "set ylabel 'mean pVar (trial vs target)'\nset title 'fit to the targets'\n"
-                    << "set arrow from graph 0, first 0.85 to graph 1, first 0.85 nohead dt 3 lc rgb 'gray40'\n";
-                lines(2);
-                fig << "unset arrow\nset ylabel 'fraction of trials keeping the separation'\nset yrange [-0.02:1.02]\n"
-                    << "set title 'right/left separation at the end of the delay'\n"
-                    << "set arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 3 lc rgb 'gray40'\n";
-                lines(3);
-                fig << "unset multiplot\n";
-                fig.caption("Noise sweep of the trained network: mean pVar (left) and fraction of trials that keep the "
-                            "right/left separation at the end of the delay (right) versus input-noise amplitude, noise "
-                            "over the whole trial (solid) or the delay only (dashed)");
-                fig.render();
-            }
-            // ---- figure 2: the chosen amplitude
-            {
-                const auto [lo, hi] = endpoint_range({&chosen.right.endpoint, &chosen.left.endpoint});
-                const std::size_t bins = 40;
-                std::vector<Histogram> h;
-                for (const auto* t : {&chosen.right, &chosen.left})
-                    for (int want : {1, 0}) {
-                        std::vector<double> e;
-                        for (std::size_t k = 0; k < t->endpoint.size(); ++k)
-                            if (int(t->correct[k]) == want) e.push_back(t->endpoint[k]);
-                        h.push_back(histogram<double>(e, lo, hi, bins));
-                    }
-                CsvWriter hist({"endpoint", "right_correct", "right_error", "left_correct", "left_error"});
-                for (std::size_t b = 0; b < bins; ++b)
-                    hist.row(h[0].centre(b), h[0].counts[b], h[1].counts[b], h[2].counts[b], h[3].counts[b]);
-                hist.save(out / "noise_chosen_histogram.csv");
-                const fs::path pc = out / "noise_chosen_projection.csv", hc = out / "noise_chosen_histogram.csv";
-                const long re = chosen_trials - long(std::lround(chosen.right.fraction_correct() * double(chosen_trials)));
-                const long le = chosen_trials - long(std::lround(chosen.left.fraction_correct() * double(chosen_trials)));
-                Gnuplot fig(out / "noise_chosen.png", 1400, 560);
-                fig << "set multiplot layout 1,2 title 'A = " << chosen_amplitude << " (" << chosen_window << " noise, "
-                    << sharing << "), " << chosen_trials << " trials per condition: right errors " << re << ", left errors "
-                    << le << "'\n"
-                    << "set grid\nset key top left\nset style fill transparent solid 0.18 noborder\n" << ep
-                    << "set xlabel 'time (s)'\nset ylabel 'CD projection (right 1, left 0)'\n"
-                    << "set title 'CD projection, mean ± sd'\nplot ";
-                // columns: 1 time, then per group (n, mean, sd): right_correct 2-4, right_error 5-7,
-                // left_correct 8-10, left_error 11-13
-                const char* names[4] = {"right correct", "right error", "left correct", "left error"};
-                const char* colours[4] = {"#08519c", "#6baed6", "#a50f15", "#fc9272"};
-                for (int g = 0; g < 4; ++g) {
-                    const int n = 2 + 3 * g;
-                    fig << q(pc) << " using 1:($" << n + 1 << "-$" << n + 2 << "):($" << n + 1 << "+$" << n + 2
-                        << ") with filledcurves lc rgb '" << colours[g] << "' notitle, " << q(pc) << " using 1:" << n + 1
-                        << " with lines lw 2 lc rgb '" << colours[g] << "'" << (g % 2 ? " dt 2" : "") << " title '"
-                        << names[g] << "', ";
-                }
-                fig << "1/0 notitle\n"
-                    << "unset arrow\nset style fill transparent solid 0.55 border\nset xlabel 'endpoint (mean CD projection, last "
-                       "400 ms of the delay)'\nset ylabel 'trials'\nset title 'endpoints'\nset boxwidth "
-                    << 0.9 * (hi - lo) / double(bins) << "\n"
-                    << "set arrow from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
-                    << "set key top center\nplot ";
-                for (int g = 0; g < 4; ++g)
-                    fig << q(hc) << " using 1:" << 2 + g << " with boxes lc rgb '" << colours[g] << "' title '" << names[g]
-                        << "', ";
-                fig << "1/0 notitle\nunset multiplot\n";
-                fig.caption("At A = " + num(chosen_amplitude) + " (" + chosen_window +
-                            " noise): CD projections (mean ± sd) of correct and error trials of each condition, and "
-                            "the endpoint distributions; errors are trials whose endpoint crossed 0.5 (right 1, left 0)");
-                fig.render();
-            }
-            // ---- figure 3: photoinhibition, fraction correct
-            {
-                Gnuplot fig(out / "photoinhibition.png", 1300, 500);
-                fig << "set multiplot layout 1,2 title 'Photoinhibition of the trained network over the first "
-                    << pi.duration_ms << " ms of the delay, " << pi.trials << " trials per point'\n"
-                    << "set grid\nset yrange [-0.02:1.02]\nset ylabel 'fraction correct (separation kept)'\nset key bottom left\n";
-                // One block per (mode, condition), so gnuplot joins the points of a curve.
-                const fs::path dat = out / "photoinhibition.dat";
-                write_atomically(dat, [&](std::ostream& os) {
-                    for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence})
-                        for (index_t c = 0; c < 2; ++c) {
-                            os << "# " << to_string(mode) << ' ' << condition_name(c) << ": strength,fraction_correct\n";
-                            for (const auto& r : pi_rows)
-                                if (r.mode == mode && r.condition == c) os << r.strength << ',' << r.fraction_correct << '\n';
-                            os << "\n\n";
-                        }
-                });
-                int block = 0;
-                for (const char* mode : {"drive", "silence"}) {
-                    fig << "set xlabel '" << (std::string(mode) == "drive" ? "negative drive to every unit" : "fraction of units silenced")
-                        << "'\nset title '" << (std::string(mode) == "drive" ? "drive" : "silencing") << "'\nplot ";
-                    const char* colours[2] = {"#2166ac", "#b2182b"};
-                    for (int c = 0; c < 2; ++c, ++block)
-                        fig << q(dat) << " index " << block << " using 1:2 with linespoints pt 7 lw 2 lc rgb '" << colours[c]
-                            << "' title '" << condition_name(c) << "', ";
-                    fig << "1/0 notitle\n";
-                }
-                fig << "unset multiplot\n";
-                fig.caption("Photoinhibition of the trained network (first " + num(pi.duration_ms) +
-                            " ms of the delay): fraction of trials that recover the right/left separation by the end of "
-                            "the delay, versus the negative drive to all units (left) and the fraction of units silenced "
-                            "(right)");
-                fig.render();
-            }
-            // ---- figures 4, 5: photoinhibition, CD projections and endpoints per strength
-            for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence}) {
-                const auto& strengths = mode == InhibitionMode::drive ? pi.drive_strengths : pi.silence_fractions;
-                if (strengths.empty()) continue;
-                const std::string mn = to_string(mode);
-                // One data block per strength (gnuplot 'index'): projections, then histograms.
-                const fs::path dat = out / ("photoinhibition_" + mn + ".dat");
-                std::vector<const std::vector<double>*> all;
-                for (const auto& [key, l] : pi_levels)
-                    if (key.first == int(mode)) all.insert(all.end(), {&l.right.endpoint, &l.left.endpoint});
-                const auto [lo, hi] = endpoint_range(all);
-                const std::size_t bins = 30;
-                write_atomically(dat, [&](std::ostream& os) {
-                    os.precision(7);
-                    for (double s : strengths) {
-                        const Level& l = pi_levels.at({int(mode), s});
-                        const auto r = projection_summary(l.right, [](long) { return true; });
-                        const auto lf = projection_summary(l.left, [](long) { return true; });
-                        os << "# " << mn << " " << s << ": time_s,right_mean,right_sd,left_mean,left_sd\n";
-                        for (std::size_t j = 0; j < r.mean.size(); ++j)
-                            os << double(j) * step_s << ',' << r.mean[j] << ',' << r.sd[j] << ',' << lf.mean[j] << ','
-                               << lf.sd[j] << '\n';
-                        os << "\n\n";
-                    }
-                    for (double s : strengths) {
-                        const Level& l = pi_levels.at({int(mode), s});
-                        const auto hr = histogram<double>(l.right.endpoint, lo, hi, bins);
-                        const auto hl = histogram<double>(l.left.endpoint, lo, hi, bins);
-                        os << "# " << mn << " " << s << ": endpoint,right,left\n";
-                        for (std::size_t b = 0; b < bins; ++b) os << hr.centre(b) << ',' << hr.counts[b] << ',' << hl.counts[b] << '\n';
-                        os << "\n\n";
-                    }
-                });
-                const auto& d = task.epochs["delay"];
-                const double on = d.start_ms / 1000, off = std::min(d.end_ms, d.start_ms + pi.duration_ms) / 1000;
-                const std::size_t S = strengths.size();
-                Gnuplot fig(out / ("photoinhibition_" + mn + ".png"), int(std::max<std::size_t>(2, S) * 330), 640);
-                fig << "set multiplot layout 2," << S << " title '"
-                    << (mode == InhibitionMode::drive ? "Negative drive to all units" : "Silencing a random fraction of units")
-                    << " during the first " << pi.duration_ms << " ms of the delay (shaded): blue right, red left trials, "
-                    << pi.trials << " each'\n"
-                    << "set grid\nset style fill transparent solid 0.2 noborder\n";
-                for (std::size_t i = 0; i < S; ++i) {
-                    fig << "set title '" << (mode == InhibitionMode::drive ? "drive " : "fraction ") << strengths[i]
-                        << "'\nset xlabel 'time (s)'\n" << (i == 0 ? "set ylabel 'CD projection'\n" : "unset ylabel\n")
-                        << "set yrange [-1:2]\nset xrange [*:*]\n"
-                        << "set object 1 rect from " << on << ", graph 0 to " << off
-                        << ", graph 1 fc rgb '#74c476' fs transparent solid 0.25 noborder behind\n"
-                        << "plot " << q(dat) << " index " << i << " using 1:($2-$3):($2+$3) with filledcurves lc rgb '#2166ac', '' index "
-                        << i << " using 1:2 with lines lw 1.5 lc rgb '#08519c', '' index " << i
-                        << " using 1:($4-$5):($4+$5) with filledcurves lc rgb '#b2182b', '' index " << i
-                        << " using 1:4 with lines lw 1.5 lc rgb '#a50f15'\nunset object 1\n";
-                }
-                fig << "set style fill transparent solid 0.5 border\nset boxwidth " << 0.9 * (hi - lo) / double(bins) << "\n"
-                    << "set yrange [0:*]\nset xrange [" << lo << ":" << hi << "]\n";
-                for (std::size_t i = 0; i < S; ++i) {
-                    fig << "set title 'endpoints'\nset xlabel 'endpoint'\n"
-                        << (i == 0 ? "set ylabel 'trials'\n" : "unset ylabel\n")
-                        << "set arrow 1 from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
-                        << "plot " << q(dat) << " index " << S + i << " using 1:2 with boxes lc rgb '#2166ac', '' index "
-                        << S + i << " using 1:3 with boxes lc rgb '#b2182b'\n";
-                }
-                fig << "unset multiplot\n";
-                fig.caption(std::string(mode == InhibitionMode::drive ? "Negative drive to all units"
-                                                                      : "Silencing a random fraction of units") +
-                            " over the first " + num(pi.duration_ms) +
-                            " ms of the delay: CD projections (mean ± sd, top) and end-of-delay endpoints (bottom) of "
-                            "right (blue) and left (red) trials at each strength");
-                fig.render();
-            }
-        }
+        if (examples::figures_wanted(options))
+            draw_figures(out, {task, ns, pi, sharing, chosen_window, chosen_amplitude, chosen_trials, step_s, rows, chosen,
+                               pi_rows, pi_levels});
         folder.commit();
         std::cerr << "output in " << folder.target().string() << " (" << elapsed() << " s)\n";
     });
