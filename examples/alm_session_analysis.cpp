@@ -35,6 +35,126 @@ namespace fs = std::filesystem;
 using namespace neurodyn;
 using examples::q;
 
+namespace {
+/// What the figures need from the analysis.
+struct FigureInputs {
+    const Session& session;
+    std::size_t first;  ///< first analysed trial (its epoch times mark the figures)
+    const PsthGrid& grid;
+    double cue;                       ///< aligned go cue, s
+    std::size_t example_units[3];     ///< the most right-, most left- and least selective unit
+    double example_p[3];              ///< their rank-sum p-values
+    std::vector<std::tuple<int, int, double>> keys;  ///< groups of cd_projection.csv, in column order
+    std::vector<long> group_n;                       ///< trials per group
+    std::size_t selective_units;
+    bool has_variability, has_photoinhibition;
+    double window_ms;
+};
+
+/// The figures: example units, CD projections and endpoints, variability, photoinhibition.
+void draw_figures(const fs::path& out, const FigureInputs& in) {
+    const Session& s = in.session;
+    const std::size_t first = in.first;
+    const PsthGrid& grid = in.grid;
+    const double cue = in.cue;
+    const std::size_t best_r = in.example_units[0], best_l = in.example_units[1], none = in.example_units[2];
+    const auto& keys = in.keys;
+    const double window_ms = in.window_ms;
+    const auto p_text = [](double p) {
+        std::ostringstream os;
+        os.precision(2);
+        os << p;
+        return os.str();
+    };
+    // Cue alignment shifts trials by up to the spread of cue times: leave out the edges
+    // where some trials have no data (and the smoothing window shrinks).
+    const double x0 = grid.time(0) - cue + 0.15, x1 = grid.time(grid.n_out() - 1) - cue - 0.15;
+    const std::string xrange = "set xrange [" + std::to_string(x0) + ":" + std::to_string(x1) + "]\n";
+    const double sample_rel = s.trials[first].sample_start - s.trials[first].cue_start;
+    const double delay_rel = s.trials[first].delay_start - s.trials[first].cue_start;
+    const std::string epochs = "set arrow from " + std::to_string(sample_rel) + ", graph 0 to " +
+                               std::to_string(sample_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
+                               "set arrow from " + std::to_string(delay_rel) + ", graph 0 to " +
+                               std::to_string(delay_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
+                               "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb 'gray'\n" + xrange;
+    {
+        Gnuplot fig(out / "example_units.png", 1200, 400);
+        const auto ex = q(out / "example_units.csv");
+        fig << "set multiplot layout 1,3\nset xlabel 'time from go cue (s)'\nset ylabel 'rate (Hz)'\nset key top left\n"
+            << epochs;
+        const char* titles[3] = {"right-selective unit ", "left-selective unit ", "non-selective unit "};
+        const std::size_t ids[3] = {best_r, best_l, none};
+        for (int k = 0; k < 3; ++k)
+            fig << "set title '" << titles[k] << ids[k] + 1 << " (p = " << p_text(in.example_p[k])
+                << ")'\nplot " << ex << " every ::1 using 1:" << 2 + 2 * k << " with lines lw 2 lc rgb 'blue' title 'right', "
+                << ex << " every ::1 using 1:" << 3 + 2 * k << " with lines lw 2 lc rgb 'red' title 'left'\n";
+        fig << "unset multiplot\n";
+        fig.caption("Session: example right-selective, left-selective and non-selective units, trial-averaged "
+                    "PSTHs of correct trials (rank-sum p in the titles)");
+        fig.render();
+    }
+    const auto col = [&](const std::tuple<int, int, double>& key) {
+        const auto it = std::find(keys.begin(), keys.end(), key);
+        return it == keys.end() ? -1 : int(2 + 3 * (it - keys.begin()));
+    };
+    {
+        Gnuplot fig(out / "cd_projection.png", 1200, 500);
+        const auto pc = q(out / "cd_projection.csv");
+        fig << "set multiplot layout 1,2\n" << epochs
+            << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key top left\n"
+            << "set title 'correct test trials (mean ± sem)'\nplot ";
+        const int cr = col({1, 1, 0.0}), cl = col({0, 1, 0.0});
+        fig << pc << " every ::1 using 1:($" << cr << "-$" << cr + 1 << "):($" << cr << "+$" << cr + 1
+            << ") with filledcurves lc rgb '#aaaaff' notitle, " << pc << " every ::1 using 1:" << cr
+            << " with lines lw 2 lc rgb 'blue' title 'right', " << pc << " every ::1 using 1:($" << cl << "-$"
+            << cl + 1 << "):($" << cl << "+$" << cl + 1 << ") with filledcurves lc rgb '#ffaaaa' notitle, " << pc
+            << " every ::1 using 1:" << cl << " with lines lw 2 lc rgb 'red' title 'left'\n";
+        // Endpoint histograms (endpoint_histogram.csv), correct control test trials.
+        fig << "unset arrow\nset xrange [*:*]\nset title 'endpoints (last " << window_ms << " ms of delay)'\n"
+            << "set xlabel 'normalised CD endpoint'\nset ylabel 'trials'\nset style fill transparent solid 0.5\n"
+            << "set boxwidth 0.1\nplot " << q(out / "endpoint_histogram.csv")
+            << " every ::1 using 1:2 with boxes lc rgb 'blue' title 'right', " << q(out / "endpoint_histogram.csv")
+            << " every ::1 using 1:3 with boxes lc rgb 'red' title 'left'\n"
+            << "unset multiplot\n";
+        fig.caption("Session: CD projection of correct test trials (mean ± sem) and their endpoint "
+                    "distributions (Inagaki et al. 2019, Fig. 1-2 style)");
+        fig.render();
+    }
+    if (in.has_variability) {
+        Gnuplot fig(out / "variability.png", 800, 500);
+        const auto vc = q(out / "variability.csv");
+        fig << epochs << "set xlabel 'time from go cue (s)'\nset ylabel 'across-trial SD (Hz)'\n"
+            << "set title 'variability of " << in.selective_units << " selective units'\nset key top left\n"
+            << "plot " << vc << " every ::1 using 1:2 with lines lw 2 lc rgb 'blue' title 'right', " << vc
+            << " every ::1 using 1:3 with lines lw 2 lc rgb 'red' title 'left'\n";
+        fig.caption("Session: across-trial variability (SD) of the selective units over the trial");
+        fig.render();
+    }
+    if (in.has_photoinhibition) {
+        Gnuplot fig(out / "cd_photoinhibition.png", 1200, 500);
+        const auto pc = q(out / "cd_projection.csv");
+        fig << "set multiplot layout 1,2\n" << epochs
+            << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key bottom left opaque\n";
+        const char* colours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
+        for (int r = 1; r >= 0; --r) {
+            fig << "set title '" << (r ? "right" : "left") << " trials: photoinhibition (all outcomes) vs control'\nplot "
+                << pc << " every ::1 using 1:" << col({r, 1, 0.0}) << " with lines lw 2 lc rgb 'black' title 'control (correct)'";
+            int ci = 0;
+            for (const auto& key : keys) {
+                const auto [kr, c, lvl] = key;
+                if (kr != r || c != 2 || in.group_n[std::size_t(std::find(keys.begin(), keys.end(), key) - keys.begin())] < 2) continue;
+                fig << ", " << pc << " every ::1 using 1:" << col(key) << " with lines lw 2 lc rgb '"
+                    << colours[(ci++) % 6] << "' title 'stim condition " << lvl << " (n=" << in.group_n[std::size_t(std::find(keys.begin(), keys.end(), key) - keys.begin())] << ")'";
+            }
+            fig << "\n";
+        }
+        fig << "unset multiplot\n";
+        fig.caption("Session: CD projections of photoinhibited trials against control correct trials");
+        fig.render();
+    }
+}
+}  // namespace
+
 int main(int argc, char** argv) {
     std::string session_file;
     double window_ms = 400;
@@ -270,98 +390,11 @@ int main(int argc, char** argv) {
             .save();
 
         if (examples::figures_wanted(options)) {
-            const auto p_text = [](double p) {
-                std::ostringstream os;
-                os.precision(2);
-                os << p;
-                return os.str();
-            };
-            // Cue alignment shifts trials by up to the spread of cue times: leave out the edges
-            // where some trials have no data (and the smoothing window shrinks).
-            const double x0 = grid.time(0) - cue + 0.15, x1 = grid.time(grid.n_out() - 1) - cue - 0.15;
-            const std::string xrange = "set xrange [" + std::to_string(x0) + ":" + std::to_string(x1) + "]\n";
-            const double sample_rel = s.trials[first].sample_start - s.trials[first].cue_start;
-            const double delay_rel = s.trials[first].delay_start - s.trials[first].cue_start;
-            const std::string epochs = "set arrow from " + std::to_string(sample_rel) + ", graph 0 to " +
-                                       std::to_string(sample_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
-                                       "set arrow from " + std::to_string(delay_rel) + ", graph 0 to " +
-                                       std::to_string(delay_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
-                                       "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb 'gray'\n" + xrange;
-            {
-                Gnuplot fig(out / "example_units.png", 1200, 400);
-                const auto ex = q(out / "example_units.csv");
-                fig << "set multiplot layout 1,3\nset xlabel 'time from go cue (s)'\nset ylabel 'rate (Hz)'\nset key top left\n"
-                    << epochs;
-                const char* titles[3] = {"right-selective unit ", "left-selective unit ", "non-selective unit "};
-                const std::size_t ids[3] = {best_r, best_l, none};
-                for (int k = 0; k < 3; ++k)
-                    fig << "set title '" << titles[k] << ids[k] + 1 << " (p = " << p_text(sel[ids[k]].p_value)
-                        << ")'\nplot " << ex << " every ::1 using 1:" << 2 + 2 * k << " with lines lw 2 lc rgb 'blue' title 'right', "
-                        << ex << " every ::1 using 1:" << 3 + 2 * k << " with lines lw 2 lc rgb 'red' title 'left'\n";
-                fig << "unset multiplot\n";
-                fig.caption("Session: example right-selective, left-selective and non-selective units, trial-averaged "
-                            "PSTHs of correct trials (rank-sum p in the titles)");
-                fig.render();
-            }
-            const auto col = [&](const std::tuple<int, int, double>& key) {
-                const auto it = std::find(keys.begin(), keys.end(), key);
-                return it == keys.end() ? -1 : int(2 + 3 * (it - keys.begin()));
-            };
-            {
-                Gnuplot fig(out / "cd_projection.png", 1200, 500);
-                const auto pc = q(out / "cd_projection.csv");
-                fig << "set multiplot layout 1,2\n" << epochs
-                    << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key top left\n"
-                    << "set title 'correct test trials (mean ± sem)'\nplot ";
-                const int cr = col({1, 1, 0.0}), cl = col({0, 1, 0.0});
-                fig << pc << " every ::1 using 1:($" << cr << "-$" << cr + 1 << "):($" << cr << "+$" << cr + 1
-                    << ") with filledcurves lc rgb '#aaaaff' notitle, " << pc << " every ::1 using 1:" << cr
-                    << " with lines lw 2 lc rgb 'blue' title 'right', " << pc << " every ::1 using 1:($" << cl << "-$"
-                    << cl + 1 << "):($" << cl << "+$" << cl + 1 << ") with filledcurves lc rgb '#ffaaaa' notitle, " << pc
-                    << " every ::1 using 1:" << cl << " with lines lw 2 lc rgb 'red' title 'left'\n";
-                // Endpoint histograms (endpoint_histogram.csv), correct control test trials.
-                fig << "unset arrow\nset xrange [*:*]\nset title 'endpoints (last " << window_ms << " ms of delay)'\n"
-                    << "set xlabel 'normalised CD endpoint'\nset ylabel 'trials'\nset style fill transparent solid 0.5\n"
-                    << "set boxwidth 0.1\nplot " << q(out / "endpoint_histogram.csv")
-                    << " every ::1 using 1:2 with boxes lc rgb 'blue' title 'right', " << q(out / "endpoint_histogram.csv")
-                    << " every ::1 using 1:3 with boxes lc rgb 'red' title 'left'\n"
-                    << "unset multiplot\n";
-                fig.caption("Session: CD projection of correct test trials (mean ± sem) and their endpoint "
-                            "distributions (Inagaki et al. 2019, Fig. 1-2 style)");
-                fig.render();
-            }
-            if (var.size() > 0) {
-                Gnuplot fig(out / "variability.png", 800, 500);
-                const auto vc = q(out / "variability.csv");
-                fig << epochs << "set xlabel 'time from go cue (s)'\nset ylabel 'across-trial SD (Hz)'\n"
-                    << "set title 'variability of " << selective.size() << " selective units'\nset key top left\n"
-                    << "plot " << vc << " every ::1 using 1:2 with lines lw 2 lc rgb 'blue' title 'right', " << vc
-                    << " every ::1 using 1:3 with lines lw 2 lc rgb 'red' title 'left'\n";
-                fig.caption("Session: across-trial variability (SD) of the selective units over the trial");
-                fig.render();
-            }
-            if (!stim.empty()) {
-                Gnuplot fig(out / "cd_photoinhibition.png", 1200, 500);
-                const auto pc = q(out / "cd_projection.csv");
-                fig << "set multiplot layout 1,2\n" << epochs
-                    << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (normalised)'\nset key bottom left opaque\n";
-                const char* colours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
-                for (int r = 1; r >= 0; --r) {
-                    fig << "set title '" << (r ? "right" : "left") << " trials: photoinhibition (all outcomes) vs control'\nplot "
-                        << pc << " every ::1 using 1:" << col({r, 1, 0.0}) << " with lines lw 2 lc rgb 'black' title 'control (correct)'";
-                    int ci = 0;
-                    for (const auto& key : keys) {
-                        const auto [kr, c, lvl] = key;
-                        if (kr != r || c != 2 || groups[key].n < 2) continue;
-                        fig << ", " << pc << " every ::1 using 1:" << col(key) << " with lines lw 2 lc rgb '"
-                            << colours[(ci++) % 6] << "' title 'stim condition " << lvl << " (n=" << groups[key].n << ")'";
-                    }
-                    fig << "\n";
-                }
-                fig << "unset multiplot\n";
-                fig.caption("Session: CD projections of photoinhibited trials against control correct trials");
-                fig.render();
-            }
+            std::vector<long> group_n;
+            for (const auto& key : keys) group_n.push_back(groups[key].n);
+            draw_figures(out, {s, first, grid, cue, {best_r, best_l, none},
+                               {sel[best_r].p_value, sel[best_l].p_value, sel[none].p_value}, keys, group_n,
+                               selective.size(), var.size() > 0, !stim.empty(), window_ms});
         }
         folder.commit();
         std::cerr << "output in " << folder.target().string() << '\n';
