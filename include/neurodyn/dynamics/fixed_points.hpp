@@ -204,7 +204,7 @@ public:
     using T = typename M::scalar_type;
 
     FixedPointSolver(const M& m, const InputCondition<T>& c, const FixedPointOptions& o, long start)
-        : m_(m), c_(c), o_(o), start_(start), n_(m.size()), F_(n_), Ft_(n_), xt_(n_), d_(n_), g_(n_) {}
+        : m_(m), c_(c), o_(o), start_(start), n_(m.size()), F_(n_), Ft_(n_), xt_(n_), d_(n_), g_(n_), Ad_(n_) {}
 
     struct Result {
         StartStatus status = StartStatus::not_converged;
@@ -321,7 +321,8 @@ public:
                     eval(xt_, Ft_, it);
                     const T qt = T(0.5) * Ft_.squaredNorm();
                     // predicted decrease of the Gauss–Newton model: −δᵀg − ½δᵀAδ
-                    const T pred = -d_.dot(g_) - T(0.5) * d_.dot(A_ * d_);
+                    Ad_.noalias() = A_ * d_;
+                    const T pred = -d_.dot(g_) - T(0.5) * d_.dot(Ad_);
                     const T rho = pred > 0 ? (q - qt) / pred : T(-1);
                     if (qt < q && rho > 0) {
                         const T step = d_.norm();
@@ -379,7 +380,7 @@ private:
     long start_;
     int factorisations_ = 0;
     index_t n_;
-    Vector<T> F_, Ft_, xt_, d_, g_;
+    Vector<T> F_, Ft_, xt_, d_, g_, Ad_;
     Matrix<T> J_, A_, Al_;
     Eigen::PartialPivLU<Matrix<T>> lu_;
     Eigen::LDLT<Matrix<T>> ldlt_;
@@ -430,11 +431,9 @@ FixedPoint<typename M::scalar_type> linearise(const M& model, const InputConditi
     std::sort(p.eigenvalues.data(), p.eigenvalues.data() + p.eigenvalues.size(),
               [](const std::complex<T>& a, const std::complex<T>& b) { return a.real() > b.real(); });
     const T m = T(o.marginal_tolerance) * p.jacobian.norm();
-    int n_stable = 0;
     for (const auto& l : p.eigenvalues) {
         if (l.real() > m) ++p.n_unstable;
-        else if (l.real() < -m) ++n_stable;
-        else ++p.n_marginal;
+        else if (l.real() >= -m) ++p.n_marginal;
     }
     p.max_real_eigenvalue = p.eigenvalues.size() ? p.eigenvalues[0].real() : T(0);
     const int n = int(p.eigenvalues.size());
@@ -442,7 +441,6 @@ FixedPoint<typename M::scalar_type> linearise(const M& model, const InputConditi
     else if (p.n_unstable > 0) p.kind = FixedPointKind::saddle;
     else if (p.n_marginal > 0) p.kind = FixedPointKind::marginal;
     else p.kind = FixedPointKind::stable;
-    (void)n_stable;
     return p;
 }
 
