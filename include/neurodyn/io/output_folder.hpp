@@ -20,6 +20,7 @@
 /// csv.save(out.path() / "table.csv");   // written into the temporary folder
 /// out.commit();                          // results/noise now holds exactly this run's files
 /// \endcode
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -74,7 +75,7 @@ public:
         if (::access(parent.c_str(), W_OK) != 0)
             throw file_error(target.string(), "", "its parent folder is not writable: " + std::string(std::strerror(errno)));
         clean_stale(parent, target_.filename().string(), target_);
-        static unsigned counter = 0;
+        static std::atomic<unsigned> counter{0};  // several folders per process, any thread
         for (int attempt = 0;; ++attempt) {
             temp_ = parent / (prefix(target_.filename().string(), "partial") + std::to_string(::getpid()) + "-" +
                               std::to_string(counter++));
