@@ -20,6 +20,8 @@
 #include "neurodyn/learn/force_trainer.hpp"
 #include "neurodyn/learn/rls.hpp"
 #include "neurodyn/learn/training_policy.hpp"
+#include "neurodyn/integrate/rk4.hpp"
+#include "neurodyn/integrate/exponential_euler.hpp"
 
 using namespace neurodyn;
 using namespace neurodyn::learn;
@@ -798,4 +800,247 @@ TEST_CASE("Targets written by numpy's np.save load as (2, neurons, steps) and tr
     ForceTrainer tr(random_net<double>(3, 1), R, h, opt);
     CHECK(tr.steps() == index_t(K));
     CHECK(tr.targets(1)(2, 7) == R(1, 2, 7));
+}
+
+// ---------------------------------------------------------------------------------------
+// Open learning: user policies, any transfer, network and stepper
+// ---------------------------------------------------------------------------------------
+
+namespace {
+/// A user's policy: the listed rows learn under Dale's law (each presynaptic unit keeps the
+/// sign of its initial outgoing weights in the trained rows): the rank-1 update, then a
+/// projection onto the sign constraints.
+struct DaleRows {
+    Rows rows;
+    std::vector<signed char> sign;  // +1 excitatory, -1 inhibitory presynaptic unit
+    PlasticSet resolve(index_t n, Rng& rng) const {
+        require_size("DaleRows.sign", index_t(sign.size()), n);
+        return rows.resolve(n, rng);
+    }
+    void describe(ParameterList& p) const {
+        p.emplace_back("policy", "DaleRows");
+        ParameterList r;
+        rows.describe(r);
+        p.push_back(r[1]);  // Rows.set
+        std::string s;
+        for (auto v : sign) s += v > 0 ? '+' : '-';
+        p.emplace_back("DaleRows.sign", s);
+    }
+    bool constrain(Matrix<double>& J, const PlasticSet& set) const {
+        for (index_t j = 0; j < J.cols(); ++j)
+            for (auto i : set.rows) J(i, j) = sign[std::size_t(j)] > 0 ? std::max(J(i, j), 0.0) : std::min(J(i, j), 0.0);
+        return true;
+    }
+};
+static_assert(TrainingPolicy<DaleRows, double>);
+static_assert(!ReadoutPolicy<DaleRows, double>);
+static_assert(ReadoutPolicy<Readout<double>, double>);
+
+/// A user's network model: τ dx/dt = −x + J φ(x) + u with its own code and no recurrent form,
+/// so the trainer applies each update before the stepper evaluates the model.
+struct PlainNet {
+    using scalar_type = double;
+    Matrix<double> J;
+    double tau = 10;
+    Logistic<double> phi;
+    index_t size() const { return J.rows(); }
+    Matrix<double>& weights() { return J; }
+    const Matrix<double>& weights() const { return J; }
+    const Logistic<double>& activation() const { return phi; }
+    auto rates(const Vector<double>& x) const { return x.unaryExpr(phi); }
+    void derivative(const Vector<double>& x, double, const Vector<double>& u, Vector<double>& dxdt) const {
+        dxdt = (J * rates(x) + u - x) / tau;
+    }
+};
+static_assert(TrainableNetwork<PlainNet> && !has_recurrent_form<PlainNet>);
+static_assert(TrainableNetwork<RateNetwork<Tanh<float>, float>> && has_recurrent_form<RateNetwork<Tanh<float>, float>>);
+// The short-term-plasticity transfer has no inverse: recurrent policies refuse it at compile time.
+static_assert(!InvertibleTransfer<ShortTermPlasticity<Softplus<double>>, double>);
+static_assert(InvertibleTransfer<Softplus<double>, double> && InvertibleTransfer<Tanh<float>, float>);
+}  // namespace
+
+TEST_CASE("Inverse transfer: logit, atanh and the softplus inverse undo their transfer functions") {
+    for (double r : {0.01, 0.3, 0.5, 0.97}) {
+        CHECK(Logistic<double>{}(transfer_inverse(Logistic<double>{}, r)) == doctest::Approx(r).epsilon(1e-14));
+        CHECK(transfer_inverse(Logistic<double>{}, r) == logit(r));
+    }
+    for (double r : {-0.9, -0.2, 0.0, 0.6}) CHECK(std::tanh(transfer_inverse(Tanh<double>{}, r)) == doctest::Approx(r).epsilon(1e-14));
+    const Softplus<double> sp{4.5};
+    for (double r : {1e-3, 0.7, 30.0, 800.0}) CHECK(sp(transfer_inverse(sp, r)) == doctest::Approx(r).epsilon(1e-12));
+    CHECK(transfer_range(Tanh<double>{}).text() == "(-1, 1)");
+    CHECK(transfer_range(Logistic<double>{}).text() == "(0, 1)");
+    CHECK(!transfer_range(sp).contains(0.0));
+}
+
+TEST_CASE("A user-written policy (Dale's law on trained rows) trains through the trainer's own loop") {
+    ShortTask task(8, 40);
+    auto net = random_net<double>(40, 8);
+    const Matrix<double> J0 = net.weights();
+    std::vector<signed char> sign(40);
+    for (index_t j = 0; j < 40; ++j) sign[std::size_t(j)] = j % 5 == 0 ? -1 : 1;
+    // Start the trained rows on the constraint, as Dale's law requires.
+    for (index_t j = 0; j < 40; ++j)
+        for (index_t i = 0; i < 20; ++i) net.weights()(i, j) = sign[std::size_t(j)] * std::abs(J0(i, j));
+    const Matrix<double> Jd = net.weights();
+    std::vector<index_t> first(20);
+    for (index_t i = 0; i < 20; ++i) first[std::size_t(i)] = i;
+    ForceOptions opt;
+    opt.max_iterations = 3;
+    opt.pvar_threshold = 1.0;
+    opt.progress = Progress::off;
+    const auto dir = tmp_dir("dale");
+    opt.checkpoint = dir / "dale.ckpt";
+    ForceTrainer<DaleRows> tr(net, task.rates<double>(), task.inputs<double>(8), opt, DaleRows{Rows{first}, sign});
+    const double before = tr.score(0).first;
+    const auto res = tr.train();
+    const Matrix<double>& J = tr.network().weights();
+    MESSAGE("Dale rows: trained-row pVar " << before << " -> " << res.pvar.back()[0] << " (all units "
+                                           << res.pvar_all.back()[0] << ")");
+    int moved = 0;
+    for (index_t j = 0; j < 40; ++j)
+        for (index_t i = 0; i < 40; ++i) {
+            if (i < 20) {
+                CHECK(J(i, j) * sign[std::size_t(j)] >= 0.0);  // the projection ran after every update
+                moved += J(i, j) != Jd(i, j);
+            } else {
+                CHECK(J(i, j) == Jd(i, j));  // untrained rows untouched
+            }
+        }
+    CHECK(moved > 400);
+    // (The projection is not an RLS step: with one unit in five inhibitory, these rows do not
+    // fit their targets; the point here is that a user's rule runs inside the trainer.)
+    // Scored on the trained rows, reported for all units beside it.
+    const Matrix<double> out = tr.test(0);
+    std::vector<index_t> rows = first;
+    CHECK(res.pvar.back()[0] == doctest::Approx(pvar_rows(tr.targets(0), out, rows, false)));
+    CHECK(res.pvar_all.back()[0] == doctest::Approx(pvar(tr.targets(0), out)));
+    // Its parameters are checkpointed like a built-in's: another sign vector is refused.
+    auto other = sign;
+    other[3] = -1;
+    ForceTrainer<DaleRows> wrong(net, task.rates<double>(), task.inputs<double>(8), opt, DaleRows{Rows{first}, other});
+    CHECK_THROWS_WITH_AS(wrong.resume(opt.checkpoint), doctest::Contains("DaleRows.sign"), file_error);
+    ForceTrainer<DaleRows> same(net, task.rates<double>(), task.inputs<double>(8), opt, DaleRows{Rows{first}, sign});
+    same.resume(opt.checkpoint);
+    CHECK(same.network().weights() == J);
+}
+
+TEST_CASE("Rows{0..49}: pVar and the stopping rule are scored on the trained rows") {
+    ShortTask task(1);
+    auto net = random_net<double>(87, 1);
+    std::vector<index_t> rows(50);
+    for (index_t i = 0; i < 50; ++i) rows[std::size_t(i)] = i;
+    ForceOptions opt;
+    opt.max_iterations = 30;
+    opt.progress = Progress::off;
+    ForceTrainer<Rows> tr(net, task.rates<double>(), task.inputs<double>(1), opt, Rows{rows});
+    const auto res = tr.train();
+    MESSAGE("Rows{0..49}: " << res.iterations << " iterations, trained-row pVar " << res.pvar.back()[0] << " / "
+                            << res.pvar.back()[1] << ", all units " << res.pvar_all.back()[0] << " / "
+                            << res.pvar_all.back()[1]);
+    CHECK(res.converged);
+    CHECK(res.pvar.back()[0] >= 0.85);
+    CHECK(res.pvar.back()[1] >= 0.85);
+    // The 37 untrained (chaotic) units pull the all-unit score below the trained rows'.
+    CHECK(res.pvar_all.back()[0] < res.pvar.back()[0]);
+    for (index_t c = 0; c < 2; ++c) {
+        const auto [trained, all] = tr.score(c);
+        CHECK(trained == doctest::Approx(res.pvar.back()[std::size_t(c)]));
+        CHECK(all == doctest::Approx(res.pvar_all.back()[std::size_t(c)]));
+    }
+}
+
+TEST_CASE_TEMPLATE("A tanh network trains on targets in (-1, 1) through atanh", T, double, float) {
+    ShortTask task(1);
+    Rng rng(1, 0, 0xAB);
+    auto net = RateNetwork<Tanh<T>, T>::random(87, 1.2, 10.0, rng);
+    xt::xtensor<T, 3> R = T(2) * task.rates<T>() - T(1);  // (0, 1) -> (-1, 1)
+    ForceOptions opt;
+    opt.max_iterations = 30;
+    opt.progress = Progress::off;
+    ForceTrainer<AllSynapses, T, Tanh<T>> tr(net, R, task.inputs<T>(1), opt);
+    // The trainer's currents are atanh of the targets, and trials start on them.
+    CHECK(tr.target_currents(1)(4, 17) == doctest::Approx(std::atanh(double(R(1, 4, 17)))).epsilon(1e-5));
+    const auto res = tr.train();
+    MESSAGE("tanh N = 87: " << res.iterations << " iterations, pVar " << res.pvar.back()[0] << " / " << res.pvar.back()[1]);
+    CHECK(res.converged);
+    CHECK(res.pvar.back()[0] > 0.85);
+    CHECK(res.pvar.back()[1] > 0.85);
+    // The valid range and the message follow the transfer function.
+    auto bad = R;
+    bad(0, 2, 3) = T(1.5);
+    CHECK_THROWS_WITH_AS((ForceTrainer<AllSynapses, T, Tanh<T>>(net, bad, task.inputs<T>(1), opt)),
+                         doctest::Contains("must lie in (-1, 1)"), invalid_parameter);
+}
+
+TEST_CASE("Any network and stepper: ExponentialEuler, RK4 and a user's model without a recurrent form") {
+    ShortTask task(2, 30);
+    auto net = random_net<double>(30, 3);
+    const auto R = task.rates<double>();
+    const auto h = task.inputs<double>(2);
+    ForceOptions opt;
+    opt.max_iterations = 2;
+    opt.pvar_threshold = 1.0;
+    opt.progress = Progress::off;
+    ForceTrainer fast(net, R, h, opt);
+    fast.train();
+    // The same equations through the user's model: the update is applied before the stepper
+    // evaluates the model, so J and the trajectory agree with the fast path to rounding.
+    BasicForceTrainer<PlainNet> plain(PlainNet{net.weights(), 10.0, {}}, R, h, opt);
+    plain.train();
+    const double d = (plain.network().weights() - fast.network().weights()).norm() / fast.network().weights().norm();
+    MESSAGE("user model vs RateNetwork fast path: relative difference of J " << d);
+    CHECK(d < 1e-9);
+    CHECK(plain.history().back()[0] == doctest::Approx(fast.history().back()[0]).epsilon(1e-8));
+    // Other steppers train the 87-unit task too, and are recorded in the checkpoint's parameters.
+    ShortTask big(1);
+    auto net87 = random_net<double>(87, 1);
+    ForceOptions o87;
+    o87.max_iterations = 20;
+    o87.progress = Progress::off;
+    BasicForceTrainer<RateNetwork<Logistic<double>>, AllSynapses, ExponentialEuler<double>> ee(
+        net87, big.rates<double>(), big.inputs<double>(1), o87);
+    BasicForceTrainer<RateNetwork<Logistic<double>>, AllSynapses, RK4<double>> rk(net87, big.rates<double>(),
+                                                                                  big.inputs<double>(1), o87);
+    const auto a = ee.train(), b = rk.train();
+    MESSAGE("exponential Euler: " << a.iterations << " iterations, pVar " << a.pvar.back()[0] << "; RK4: "
+                                  << b.iterations << " iterations, pVar " << b.pvar.back()[0]);
+    CHECK(a.converged);
+    CHECK(b.converged);
+    const auto params = rk.parameters();
+    CHECK(std::any_of(params.begin(), params.end(), [](const auto& kv) { return kv.first == "stepper"; }));
+}
+
+TEST_CASE("A user-written policy: only the delay-selective units learn") {
+    // The units whose designed delay preference is non-zero, from the targets' own metadata.
+    struct DelaySelective {
+        std::vector<int> preference;
+        PlasticSet resolve(index_t n, Rng& rng) const {
+            std::vector<index_t> set;
+            for (index_t i = 0; i < n; ++i)
+                if (preference.at(std::size_t(i)) != 0) set.push_back(i);
+            return Rows{set}.resolve(n, rng);
+        }
+        void describe(ParameterList& p) const {
+            std::string s;
+            for (int v : preference) s += std::to_string(v) + " ";
+            p.emplace_back("policy", "DelaySelective");
+            p.emplace_back("DelaySelective.preference", s);
+        }
+    };
+    ShortTask task(1);
+    auto net = random_net<double>(87, 1);
+    const Matrix<double> J0 = net.weights();
+    std::vector<int> pref(task.t.delay_preference.begin(), task.t.delay_preference.end());
+    ForceOptions opt;
+    opt.max_iterations = 30;
+    opt.progress = Progress::off;
+    ForceTrainer<DelaySelective> tr(net, task.rates<double>(), task.inputs<double>(1), opt, DelaySelective{pref});
+    const auto res = tr.train();
+    const auto& rows = tr.plastic_set().rows;
+    MESSAGE(rows.size() << " delay-selective units: " << res.iterations << " iterations, pVar on them "
+                        << res.pvar.back()[0] << " / " << res.pvar.back()[1] << ", all units " << res.pvar_all.back()[0]);
+    REQUIRE(rows.size() > 30);
+    CHECK(res.converged);
+    for (index_t i = 0; i < 87; ++i)
+        CHECK(((tr.network().weights().row(i) - J0.row(i)).norm() > 0) == (pref[std::size_t(i)] != 0));
 }

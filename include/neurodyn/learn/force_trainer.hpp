@@ -1,35 +1,54 @@
 #pragma once
 /// \file force_trainer.hpp
-/// FORCE training of a rate network with recursive least squares.
+/// FORCE training with recursive least squares, over any trainable network, stepper and
+/// training policy:
 ///
-/// Recurrent policies (`AllSynapses`, `PresynapticFraction`, `Rows`; Rajan, Harvey & Tank
-/// 2016): the network τ dx/dt = −x + J φ(x) + h(t) is trained so that its rates φ(x) follow
-/// target rates R(t) ∈ (0, 1) (e.g. `normalise_jointly` of recorded PSTHs). Each step the
-/// drive z = J r + h is compared with f = logit(R), e = z − f, and the plastic synapses move by
-/// ΔJ = −c·e·(P r)ᵀ (RLS, see rls.hpp). The drive counts the input h (as in Rajan et al.'s code)
-/// because x relaxes towards J r + h; `error_includes_input = false` gives z = J r.
+///     learn::BasicForceTrainer<Network, Policy = AllSynapses, Stepper = Euler<T>>
+///     learn::ForceTrainer<Policy, T, Activation>   // = the above on RateNetwork<Activation, T>
 ///
-/// `Readout<T>` (Sussillo & Abbott 2009): the readout z = W_out r learns the target signals f,
-/// and the network receives W_fb z: τ dx/dt = −x + J r + W_fb z + h.
+/// - `Network`: a `TrainableNetwork` (learn/trainable_network.hpp): a Model exposing its
+///   recurrent weights, rates and transfer function, e.g. `RateNetwork<Tanh<T>, T>`.
+/// - `Policy`: a `TrainingPolicy` (learn/training_policy.hpp): which rows and presynaptic
+///   units learn, the error, how the update is applied. The four built-ins and a user's own
+///   are treated alike.
+/// - `Stepper`: a stepper from integrate/ (Euler, ExponentialEuler, RK4, …). The trainer has no
+///   integrator of its own.
 ///
-/// One training step at step t (r = φ(x_t), k = P r already known):
-///   e = z − f_t;  z⁺ = z − c·(rᵀPr)·e  (= J_new r, from the rank-1 form);
-///   x_{t+1} = x_t + dt/τ·(−x_t + z⁺ [+ h_t]) (forward Euler with the updated weights);
-///   J ← J − c e kᵀ and z = J_new r_{t+1} in one pass over J;
-///   P ← P − c k kᵀ and k = P_new r_{t+1} in one pass over the lower triangle of P.
+/// Recurrent policies (Rajan, Harvey & Tank 2016): the network is trained so that its rates
+/// φ(x) follow target rates R(t) in the range of φ (`transfer_range`: (0, 1) for the logistic,
+/// (−1, 1) for tanh, …). Each learning step the recurrent drive y = J r (+ h) is compared with
+/// f = φ⁻¹(R) (learn/inverse_transfer.hpp: logit, atanh, …), e = y − f on the trained rows, and
+/// the plastic synapses move by ΔJ = −c·e·(P r)ᵀ (RLS, see rls.hpp). The drive counts the
+/// input h (as in Rajan et al.'s code) because x relaxes towards J r + h;
+/// `error_includes_input = false` gives y = J r. A transfer function without an inverse is a
+/// compile-time error for these policies.
+///
+/// Readout policies (`Readout<T>`, Sussillo & Abbott 2009): the readout y = W_out r learns the
+/// target signals f, and the network receives W_fb y: τ dx/dt = −x + J r + W_fb y + h.
+///
+/// One training step at step t (r = φ(x_t), k = P r already known), fast path:
+///   e = y − f_t;  y⁺ = y − c·(rᵀPr)·e  (= W_new r, from the rank-1 form);
+///   the stepper advances x with the updated recurrent product (u = h_t [+ W_fb y⁺]);
+///   W ← W − c e kᵀ and y = W_new r_{t+1} in one pass over W;
+///   P ← P − c k kᵀ and k = P_new r_{t+1} in one pass over the lower triangle of P
+///   (both passes in one parallel region when every presynaptic unit learns).
+/// With a stepper that evaluates the model more than once per step (RK4), or a model without
+/// a recurrent form, W is updated first and the stepper calls the model itself.
 ///
 /// An iteration trains on every condition (trial type) in turn, then runs every condition
-/// without learning and scores it with pVar (rates against R; outputs against f for a readout).
-/// Training stops when every condition reaches `pvar_threshold` or after `max_iterations`.
-/// After each iteration the state (weights, P, RNG state, iteration, pVar history) and every
-/// parameter that changes the result (`parameters()`: options, policy, network, hashes of the
-/// targets, inputs and initial weights, plus the caller's `run_parameters`) are checkpointed
-/// atomically when `checkpoint` is set; `resume()` refuses a checkpoint of a different run,
-/// naming the first parameter that differs, and otherwise continues a stopped run to bitwise
-/// the same result as an uninterrupted one in the same build (across builds only to rounding:
-/// the compiler may contract a·b + c into FMA differently). A run whose P stops being positive definite (rᵀPr < 0), whose
-/// state becomes non-finite or whose pVar is NaN throws `numerical_error` naming the step and
-/// the condition; the last good checkpoint is left untouched.
+/// without learning and scores it with pVar on the **trained rows** (rates against R; outputs
+/// against f for a readout); pVar over all units is reported beside it (`pvar_all`). Training
+/// stops when every condition's scored pVar reaches `pvar_threshold` or after
+/// `max_iterations`. After each iteration the state (weights, P, RNG state, iteration, pVar
+/// history) and every parameter that changes the result (`parameters()`: options, policy,
+/// network, hashes of the targets, inputs and initial weights, plus the caller's
+/// `run_parameters`) are checkpointed atomically when `checkpoint` is set; `resume()` refuses
+/// a checkpoint of a different run, naming the first parameter that differs, and otherwise
+/// continues a stopped run to bitwise the same result as an uninterrupted one in the same
+/// build (across builds only to rounding: the compiler may contract a·b + c into FMA
+/// differently). A run whose P stops being positive definite (rᵀPr < 0), whose state becomes
+/// non-finite or whose pVar is NaN throws `numerical_error` naming the step and the
+/// condition; the last good checkpoint is left untouched.
 ///
 /// Callbacks (ensmallen-style, any subset, detected at compile time):
 ///   void on_step(const StepInfo<T>&);             // every step of every trial
@@ -43,12 +62,15 @@
 /// auto h = FrozenOu{}.generate<double>(87, 2, grid, epochs, {"presample", "delay"}, seed);
 /// learn::ForceOptions opts;
 /// opts.checkpoint = "out/train.ckpt";
-/// learn::ForceTrainer trainer(net, R, h, opts);             // AllSynapses
+/// learn::ForceTrainer trainer(net, R, h, opts);             // AllSynapses, Euler
 /// auto result = trainer.train();
 /// const Matrix<double>& J = trainer.network().weights();
+/// // Any network, policy and stepper:
+/// auto tnet = RateNetwork<Tanh<double>>::random(87, 1.2, 10.0, rng);
+/// learn::BasicForceTrainer<RateNetwork<Tanh<double>>, learn::Rows, ExponentialEuler<double>>
+///     rows(tnet, 2.0 * R - 1.0, h, opts, learn::Rows{{0, 1, 2}});
 /// \endcode
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -57,6 +79,7 @@
 #include <limits>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <unistd.h>
 #include <utility>
 #include <vector>
@@ -64,12 +87,16 @@
 #include <xtensor/xtensor.hpp>
 
 #include "neurodyn/analysis/metrics.hpp"
+#include "neurodyn/concepts/stepper.hpp"
 #include "neurodyn/core/error.hpp"
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
+#include "neurodyn/integrate/euler.hpp"
 #include "neurodyn/io/checkpoint.hpp"
+#include "neurodyn/learn/inverse_transfer.hpp"
 #include "neurodyn/learn/pvar_check.hpp"
 #include "neurodyn/learn/rls.hpp"
+#include "neurodyn/learn/trainable_network.hpp"
 #include "neurodyn/learn/training_policy.hpp"
 #include "neurodyn/models/rate_network.hpp"
 #include "neurodyn/models/transfer.hpp"
@@ -120,25 +147,6 @@ struct ForceOptions {
     }
 };
 
-/// Text of a number that reads back to the same double (shortest round-trip form), used for
-/// the parameters a checkpoint records: equal texts mean bitwise equal values.
-inline std::string exact_text(double v) {
-    char b[64];
-    const auto r = std::to_chars(b, b + sizeof b, v);
-    return std::string(b, r.ptr);
-}
-
-/// FNV-1a hash of the bytes of a dense Eigen object, as 16 hex digits.
-template <class Derived>
-std::string hash_text(const Eigen::DenseBase<Derived>& m) {
-    using S = typename Derived::Scalar;
-    const Matrix<S> a = m;  // contiguous, column-major
-    char b[24];
-    std::snprintf(b, sizeof b, "%016llx",
-                  static_cast<unsigned long long>(Checkpoint::fnv1a(std::string_view(
-                      reinterpret_cast<const char*>(a.data()), std::size_t(a.size()) * sizeof(S)))));
-    return b;
-}
 
 /// What an on_step callback sees.
 template <Real T>
@@ -154,49 +162,86 @@ struct StepInfo {
 /// What an on_iteration callback sees.
 struct IterationInfo {
     int iteration;                     ///< 1-based
-    std::vector<double> pvar;          ///< test pVar per condition
+    std::vector<double> pvar;          ///< test pVar per condition, on the trained rows (decides convergence)
     const std::vector<std::string>* condition_names;
     bool converged;
+    std::vector<double> pvar_all = {}; ///< test pVar per condition over every unit (or output)
 };
 
 /// Outcome of train().
 struct TrainingResult {
     bool converged = false;
     int iterations = 0;                       ///< iterations done in total (resumes included)
-    std::vector<std::vector<double>> pvar;    ///< [iteration][condition] test pVar
+    std::vector<std::vector<double>> pvar;    ///< [iteration][condition] test pVar on the trained rows
+    std::vector<std::vector<double>> pvar_all;///< [iteration][condition] test pVar over all units
 };
 
-template <class Policy = AllSynapses, Real T = double, class Activation = Logistic<T>>
-class ForceTrainer {
-    static_assert(TrainingPolicy<Policy>,
-                  "neurodyn::learn::ForceTrainer: Policy must be AllSynapses, PresynapticFraction, Rows or "
-                  "Readout<T> (see learn/training_policy.hpp)");
-    static constexpr bool readout = is_readout<Policy>::value;
-    static_assert(!readout || std::is_same_v<Policy, Readout<T>>,
-                  "neurodyn::learn::ForceTrainer: Readout<S> must use the trainer's scalar type T");
+/// pVar of `actual` against `target` on the listed rows (all rows when `all`).
+template <class T>
+double pvar_rows(const Matrix<T>& target, const Matrix<T>& actual, const std::vector<index_t>& rows, bool all) {
+    if (all) return pvar(target, actual);
+    Matrix<T> a(index_t(rows.size()), target.cols()), b(index_t(rows.size()), target.cols());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        a.row(index_t(i)) = target.row(rows[i]);
+        b.row(index_t(i)) = actual.row(rows[i]);
+    }
+    return pvar(a, b);
+}
+
+template <TrainableNetwork Net, class Policy = AllSynapses, class Stepper = Euler<typename Net::scalar_type>>
+class BasicForceTrainer {
+public:
+    using Network = Net;
+    using scalar_type = typename Net::scalar_type;
+    using T = scalar_type;
+    using stepper_type = Stepper;
+    using policy_type = Policy;
+    using activation_type = std::decay_t<decltype(std::declval<const Net&>().activation())>;
+
+private:
+    static_assert(TrainingPolicy<Policy, T>,
+                  "neurodyn::learn::ForceTrainer: Policy must be a TrainingPolicy: members "
+                  "`PlasticSet resolve(index_t n, Rng&) const` and `void describe(ParameterList&) const` "
+                  "(see learn/training_policy.hpp)");
+    /// The policy learns a separate readout (else the recurrent weights).
+    static constexpr bool separate = ReadoutPolicy<Policy, T>;
+    static_assert(separate || InvertibleTransfer<activation_type, T>,
+                  "neurodyn::learn::ForceTrainer: recurrent FORCE turns target rates into target currents "
+                  "through the inverse of the network's transfer function, and this transfer function has "
+                  "none: give it members `T inverse(T) const` and `TransferRange range() const`, or "
+                  "specialise neurodyn::inverse_transfer<F> (learn/inverse_transfer.hpp)");
+    static constexpr bool fast = has_recurrent_form<Net> && single_evaluation_stepper<Stepper>;
+    using StepModel = std::conditional_t<fast, RecurrentView<Net>, Net>;
+    static_assert(neurodyn::Stepper<Stepper, StepModel, Vector<T>>,
+                  "neurodyn::learn::ForceTrainer: Stepper must be a stepper (integrate/) on Vector<T> that accepts "
+                  "the network model");
 
 public:
-    using Network = RateNetwork<Activation, T>;
-    using scalar_type = T;
-
     /// \param net     the network to train (copied; `network()` returns the trained one)
-    /// \param targets (conditions, units, steps): rates in (0, 1) for recurrent policies, one per
-    ///                unit; output signals (conditions, outputs, steps) for Readout
+    /// \param targets (conditions, units, steps): rates in the range of the transfer function for
+    ///                recurrent policies, one per unit; output signals (conditions, outputs, steps)
+    ///                for a readout policy
     /// \param inputs  (conditions, units, steps): external input h
-    ForceTrainer(Network net, const xt::xtensor<T, 3>& targets, const xt::xtensor<T, 3>& inputs,
-                 ForceOptions options = {}, Policy policy = {})
-        : net_(std::move(net)), opt_(std::move(options)), policy_(std::move(policy)), rng_(opt_.seed, 0, 0xF1),
-          rls_(1, 1.0) {
+    BasicForceTrainer(Network net, const xt::xtensor<T, 3>& targets, const xt::xtensor<T, 3>& inputs,
+                      ForceOptions options = {}, Policy policy = {}, Stepper stepper = {})
+        : net_(std::move(net)), opt_(std::move(options)), policy_(std::move(policy)), stepper_(std::move(stepper)),
+          rng_(opt_.seed, 0, 0xF1), rls_(1, 1.0) {
         opt_.validate();
         const index_t n = net_.size();
-        policy_.validate(n);
-        const auto C = targets.shape()[0], K = targets.shape()[2];
+        {
+            Rng pick(opt_.seed, 0, 0xF3);
+            plastic_ = policy_.resolve(n, pick);  // validates the policy
+        }
         index_t outputs = n;
-        if constexpr (readout) outputs = policy_.W_out.rows();
+        if constexpr (separate) {
+            W_out_ = policy_.readout_weights(n);
+            outputs = W_out_.rows();
+        }
+        const auto C = targets.shape()[0], K = targets.shape()[2];
         require(C >= 1 && K >= 2, "targets", shape_text(targets.shape()),
                 "must have shape (conditions >= 1, units, steps >= 2)");
         require(index_t(targets.shape()[1]) == outputs, "targets", shape_text(targets.shape()),
-                std::string("must have ") + (readout ? "one row per readout output (" : "one row per unit (") +
+                std::string("must have ") + (separate ? "one row per readout output (" : "one row per unit (") +
                     std::to_string(outputs) + ")");
         require(inputs.shape()[0] == C && index_t(inputs.shape()[1]) == n && inputs.shape()[2] == K, "inputs",
                 shape_text(inputs.shape()),
@@ -209,7 +254,10 @@ public:
         }
         require(opt_.condition_names.size() == C, "condition_names", opt_.condition_names.size(),
                 "must name each of the " + std::to_string(C) + " conditions");
-        require(opt_.dt < net_.tau(), "dt", opt_.dt, "must be smaller than the network's tau for Euler steps");
+        if constexpr (Stepper::is_explicit && HasTimeConstants<Net>)
+            require(opt_.dt < net_.min_time_constant(), "dt", opt_.dt,
+                    "must be smaller than the network's tau (" + neurodyn::detail::to_text(net_.min_time_constant()) +
+                        ") for an explicit stepper");
         steps_ = index_t(K);
         for (std::size_t c = 0; c < C; ++c) {
             Matrix<T> R(outputs, steps_), F(outputs, steps_), H(n, steps_);
@@ -221,20 +269,8 @@ public:
                                                 "NaN or Inf at (condition " + std::to_string(c) + ", unit " +
                                                     std::to_string(i) + ", step " + std::to_string(k) + ")",
                                                 "must be finite");
-                    if constexpr (!readout) {
-                        if (!(v > T(0) && v < T(1)))
-                            throw invalid_parameter("targets",
-                                                    neurodyn::detail::to_text(v) + " at (condition " + std::to_string(c) +
-                                                        ", unit " + std::to_string(i) + ", step " +
-                                                        std::to_string(k) + ")",
-                                                    "target rates must lie in (0, 1): normalise them with "
-                                                    "normalise_jointly()");
-                        R(i, k) = v;
-                        F(i, k) = logit(v);
-                    } else {
-                        R(i, k) = v;
-                        F(i, k) = v;
-                    }
+                    R(i, k) = v;
+                    F(i, k) = target_current(v, c, i, k);
                 }
             for (index_t i = 0; i < n; ++i)
                 for (index_t k = 0; k < steps_; ++k) {
@@ -245,9 +281,16 @@ public:
             F_.push_back(std::move(F));
             H_.push_back(std::move(H));
         }
-        // Before anything is trained: pVar must be defined for every condition.
-        for (std::size_t c = 0; c < C; ++c)
-            require_pvar_defined(R_[c], "targets", "condition '" + opt_.condition_names[c] + "'");
+        // Before anything is trained: pVar must be defined for every condition, on the rows it is scored on.
+        for (std::size_t c = 0; c < C; ++c) {
+            if (plastic_.all_rows) {
+                require_pvar_defined(R_[c], "targets", "condition '" + opt_.condition_names[c] + "'");
+            } else {
+                Matrix<T> s(index_t(plastic_.rows.size()), steps_);
+                for (std::size_t i = 0; i < plastic_.rows.size(); ++i) s.row(index_t(i)) = R_[c].row(plastic_.rows[i]);
+                require_pvar_defined(s, "targets", "condition '" + opt_.condition_names[c] + "' (trained rows)");
+            }
+        }
         targets_hash_ = hash_targets();
         {
             // What the trainer was built from, recorded in checkpoints (resume() overwrites J).
@@ -258,58 +301,59 @@ public:
             inputs_hash_ = b;
             initial_weights_hash_ = hash_text(net_.weights());
         }
-        if constexpr (readout) {
-            plastic_.all_presynaptic = plastic_.all_rows = true;
-            W_out_ = policy_.W_out;
-            // Fixed initial states, one per condition, so training and test trials start alike.
-            for (std::size_t c = 0; c < C; ++c) {
-                Rng r0(opt_.seed, c, 0xF2);
-                Vector<T> x0(n);
-                for (index_t i = 0; i < n; ++i) x0[i] = T(0.5 * r0.normal());
-                x0_.push_back(std::move(x0));
-            }
-        } else {
-            Rng pick(opt_.seed, 0, 0xF3);
-            plastic_ = resolve(policy_, n, pick);
-            for (std::size_t c = 0; c < C; ++c) x0_.push_back(F_[c].col(0));  // start on the target
+        for (std::size_t c = 0; c < C; ++c) {
+            Vector<T> x0(n);
+            if constexpr (requires { policy_.initial_state(index_t(c), opt_.seed, x0); })
+                policy_.initial_state(index_t(c), opt_.seed, x0);
+            else
+                x0 = F_[c].col(0);  // start on the target
+            x0_.push_back(std::move(x0));
         }
-        const index_t m = readout ? n : index_t(plastic_.presynaptic.size());
+        const index_t m = index_t(plastic_.presynaptic.size());
         rls_ = RlsUpdater<T>(m, opt_.alpha, opt_.forgetting);
         x_.setZero(n);
         r_.setZero(n);
         z_.setZero(n);
-        e_.setZero(n);
+        u_.setZero(n);
+        e_.setZero(outputs);
         kfull_.setZero(n);
         rs_.setZero(m);
-        drive_.setZero(n);
-        if constexpr (readout) {
-            zo_.setZero(W_out_.rows());
-            eo_.setZero(W_out_.rows());
-        }
+        if constexpr (separate) y_.setZero(outputs);
         rates_.resize(outputs, steps_);
     }
 
     const Network& network() const noexcept { return net_; }
     Network& network() noexcept { return net_; }
+    const Policy& policy() const noexcept { return policy_; }
     const RlsUpdater<T>& rls() const noexcept { return rls_; }
     /// Mutable access, e.g. to inspect or (in tests) corrupt P.
     RlsUpdater<T>& rls() noexcept { return rls_; }
     const ForceOptions& options() const noexcept { return opt_; }
     ForceOptions& options() noexcept { return opt_; }
-    /// The trained readout (Readout policy only).
+    /// The trained readout (readout policies only; empty otherwise).
     const Matrix<T>& readout_weights() const noexcept { return W_out_; }
     const PlasticSet& plastic_set() const noexcept { return plastic_; }
     int iteration() const noexcept { return iteration_; }
+    /// [iteration][condition] test pVar on the trained rows, and over all units.
     const std::vector<std::vector<double>>& history() const noexcept { return history_; }
+    const std::vector<std::vector<double>>& history_all() const noexcept { return history_all_; }
     index_t steps() const noexcept { return steps_; }
     index_t conditions() const noexcept { return index_t(R_.size()); }
     /// Inputs of condition c (units × steps).
     const Matrix<T>& inputs(index_t c) const { return H_.at(std::size_t(c)); }
     /// Target rates (or outputs) of condition c.
     const Matrix<T>& targets(index_t c) const { return R_.at(std::size_t(c)); }
+    /// Target currents φ⁻¹(R) (or outputs) of condition c.
+    const Matrix<T>& target_currents(index_t c) const { return F_.at(std::size_t(c)); }
+
+    /// pVar of a test run of condition c on the trained rows and over all rows.
+    std::pair<double, double> score(index_t c) {
+        const Matrix<T>& out = test(c);
+        return {pvar_rows(R_[std::size_t(c)], out, plastic_.rows, plastic_.all_rows), pvar(R_[std::size_t(c)], out)};
+    }
 
     /// Run condition c without learning; returns its rates (units × steps) for recurrent
-    /// policies or its outputs for Readout. Column k is read before the step from t_k.
+    /// policies or its outputs for a readout. Column k is read before the step from t_k.
     const Matrix<T>& test(index_t c) {
         if (c < 0 || c >= conditions())
             throw invalid_parameter("condition", std::to_string(c), "must be in [0, " + std::to_string(conditions()) + ")");
@@ -333,22 +377,25 @@ public:
         while (!stop && iteration_ < opt_.max_iterations) {
             const int it = iteration_ + 1;
             for (index_t c = 0; c < conditions(); ++c) run_trial<true>(c, it, callbacks...);
-            std::vector<double> pv(static_cast<std::size_t>(conditions()));
+            std::vector<double> pv(static_cast<std::size_t>(conditions())), pa = pv;
             for (index_t c = 0; c < conditions(); ++c) {
                 run_trial<false>(c, it, callbacks...);
-                pv[std::size_t(c)] = pvar(R_[std::size_t(c)], rates_);
-                if (!std::isfinite(pv[std::size_t(c)]))
+                const auto cs = std::size_t(c);
+                pv[cs] = pvar_rows(R_[cs], rates_, plastic_.rows, plastic_.all_rows);
+                pa[cs] = plastic_.all_rows ? pv[cs] : pvar(R_[cs], rates_);
+                if (!std::isfinite(pv[cs]))
                     throw numerical_error("pVar is NaN in iteration " + std::to_string(it) + " (test trial of condition '" +
                                               name(c) + "')",
                                           long(steps_ - 1), long(c));
             }
             history_.push_back(pv);
+            history_all_.push_back(pa);
             iteration_ = it;
             converged_ = true;
             for (double v : pv) converged_ = converged_ && v >= opt_.pvar_threshold;
             if (!opt_.checkpoint.empty()) save_checkpoint(opt_.checkpoint);
             progress(pv);
-            IterationInfo info{it, pv, &opt_.condition_names, converged_};
+            IterationInfo info{it, pv, &opt_.condition_names, converged_, pa};
             bool go_on = true;
             (call_iteration(callbacks, info, go_on), ...);
             stop = converged_ || !go_on;
@@ -357,35 +404,22 @@ public:
         res.converged = converged_;
         res.iterations = iteration_;
         res.pvar = history_;
+        res.pvar_all = history_all_;
         return res;
     }
 
     /// Every parameter that changes the result of train(), as (name, value) texts in the order
     /// a checkpoint records and resume() compares them: the caller's `run_parameters` first,
     /// then the scalar type, policy (and its parameters), network (size, τ, activation),
-    /// task shape, the options, and hashes of the targets, the inputs and the initial weights
-    /// the trainer was built with. Numbers are written exactly (shortest round-trip text).
-    std::vector<std::pair<std::string, std::string>> parameters() const {
-        std::vector<std::pair<std::string, std::string>> p = opt_.run_parameters;
+    /// stepper, task shape, the options, and hashes of the targets, the inputs and the initial
+    /// weights the trainer was built with. Numbers are written exactly (shortest round-trip text).
+    ParameterList parameters() const {
+        ParameterList p = opt_.run_parameters;
         auto add = [&](std::string k, std::string v) { p.emplace_back(std::move(k), std::move(v)); };
         add("scalar", sizeof(T) == 4 ? "float" : "double");
-        if constexpr (std::is_same_v<Policy, AllSynapses>) add("policy", "AllSynapses");
-        else if constexpr (std::is_same_v<Policy, PresynapticFraction>) {
-            add("policy", "PresynapticFraction");
-            add("PresynapticFraction.p", exact_text(policy_.p));
-        } else if constexpr (std::is_same_v<Policy, Rows>) {
-            add("policy", "Rows");
-            std::string rows;
-            for (auto i : plastic_.rows) rows += (rows.empty() ? "" : " ") + std::to_string(i);
-            add("Rows.set", rows);
-        } else {
-            add("policy", "Readout");
-            add("Readout.outputs", std::to_string(policy_.W_out.rows()));
-            add("Readout.W_out_initial_hash", hash_text(policy_.W_out));
-            add("Readout.feedback_hash", hash_text(policy_.feedback));
-        }
+        policy_.describe(p);
         add("units", std::to_string(net_.size()));
-        add("tau", exact_text(net_.tau()));
+        if constexpr (requires { net_.tau(); }) add("tau", exact_text(double(net_.tau())));
         {
             // The activation, by its values at a few points (type and parameters in one).
             std::string a;
@@ -393,6 +427,7 @@ public:
                 a += (a.empty() ? "" : " ") + exact_text(double(net_.activation()(T(v))));
             add("activation", "phi(-2, -0.5, 0, 0.5, 2) = " + a);
         }
+        if constexpr (!std::is_same_v<Stepper, Euler<T>>) add("stepper", stepper_name());
         add("conditions", std::to_string(conditions()));
         add("steps", std::to_string(steps_));
         std::string names;
@@ -403,6 +438,7 @@ public:
         add("train_every", std::to_string(opt_.train_every));
         add("dt", exact_text(opt_.dt));
         add("pvar_threshold", exact_text(opt_.pvar_threshold));
+        add("pvar_scored_on", "trained rows");
         add("max_iterations", std::to_string(opt_.max_iterations));
         add("error_includes_input", opt_.error_includes_input ? "true" : "false");
         add("seed", std::to_string(opt_.seed));
@@ -419,18 +455,23 @@ public:
     /// the run's parameters().
     void save_checkpoint(const std::filesystem::path& path) const {
         Checkpoint ck;
-        ck.put_scalars<std::uint64_t>("format", {std::uint64_t(sizeof(T)), std::uint64_t(readout ? 1 : 0)});
+        ck.put_scalars<std::uint64_t>("format", {std::uint64_t(sizeof(T)), std::uint64_t(separate ? 1 : 0)});
         ck.put_scalars<std::uint64_t>("iteration", {std::uint64_t(iteration_), std::uint64_t(converged_ ? 1 : 0)});
         ck.put("J", net_.weights());
         ck.put("P", rls_.P());
-        if constexpr (readout) ck.put("W_out", W_out_);
+        if constexpr (separate) ck.put("W_out", W_out_);
         const auto& s = rng_.state();
         std::uint64_t spare = 0;
         std::memcpy(&spare, &s.spare, 8);
         ck.put_scalars<std::uint64_t>("rng", {s.s[0], s.s[1], s.s[2], s.s[3], spare, std::uint64_t(s.has_spare)});
-        std::vector<double> hist;
-        for (const auto& row : history_) hist.insert(hist.end(), row.begin(), row.end());
-        ck.put_array<double>("pvar", {std::uint64_t(history_.size()), std::uint64_t(conditions())}, hist);
+        auto flat = [](const std::vector<std::vector<double>>& h) {
+            std::vector<double> v;
+            for (const auto& row : h) v.insert(v.end(), row.begin(), row.end());
+            return v;
+        };
+        ck.put_array<double>("pvar", {std::uint64_t(history_.size()), std::uint64_t(conditions())}, flat(history_));
+        ck.put_array<double>("pvar_all", {std::uint64_t(history_all_.size()), std::uint64_t(conditions())},
+                             flat(history_all_));
         std::vector<std::string> params;
         for (const auto& [k, v] : parameters()) params.push_back(k), params.push_back(v);
         ck.put_strings("parameters", params);
@@ -450,7 +491,7 @@ public:
         if (fmt[0] != sizeof(T))
             throw file_error(ck.file(), "format", "holds " + std::string(fmt[0] == 4 ? "float" : "double") +
                                                       " weights, the trainer uses " + (sizeof(T) == 4 ? "float" : "double"));
-        if (fmt[1] != (readout ? 1u : 0u))
+        if (fmt[1] != (separate ? 1u : 0u))
             throw file_error(ck.file(), "format", "was written for another training policy (readout vs recurrent)");
         if (!ck.has("parameters"))
             throw file_error(ck.file(), "parameters",
@@ -491,18 +532,21 @@ public:
         Matrix<T> J = ck.matrix<T>("J", n, n);
         Matrix<T> P = ck.matrix<T>("P", m, m);
         Matrix<T> W;
-        if constexpr (readout) W = ck.matrix<T>("W_out", W_out_.rows(), n);
+        if constexpr (separate) W = ck.matrix<T>("W_out", W_out_.rows(), n);
         const auto rs = ck.array<std::uint64_t>("rng", {6});
-        const auto& pd = ck.dims("pvar");
-        if (pd.size() != 2 || pd[1] != std::uint64_t(conditions()) || pd[0] != it[0])
-            throw file_error(ck.file(), "pvar", "does not have one row per iteration and one column per condition");
+        for (const char* key : {"pvar", "pvar_all"}) {
+            const auto& pd = ck.dims(key);
+            if (pd.size() != 2 || pd[1] != std::uint64_t(conditions()) || pd[0] != it[0])
+                throw file_error(ck.file(), key, "does not have one row per iteration and one column per condition");
+        }
         const auto hist = ck.array<double>("pvar");
+        const auto hist_all = ck.array<double>("pvar_all");
         if (!J.allFinite()) throw file_error(ck.file(), "J", "contains NaN or Inf");
         if (!P.allFinite()) throw file_error(ck.file(), "P", "contains NaN or Inf");
         // Everything validated: commit. The inputs are the constructor's (equal by inputs_hash).
         net_.weights() = J;
         rls_.set_P(P);
-        if constexpr (readout) W_out_ = W;
+        if constexpr (separate) W_out_ = W;
         RngState st;
         for (int i = 0; i < 4; ++i) st.s[std::size_t(i)] = rs[std::size_t(i)];
         std::memcpy(&st.spare, &rs[4], 8);
@@ -510,10 +554,14 @@ public:
         rng_.set_state(st);
         iteration_ = int(it[0]);
         converged_ = it[1] != 0;
-        history_.assign(std::size_t(iteration_), std::vector<double>(std::size_t(conditions())));
+        const auto C = std::size_t(conditions());
+        history_.assign(std::size_t(iteration_), std::vector<double>(C));
+        history_all_ = history_;
         for (std::size_t i = 0; i < history_.size(); ++i)
-            for (std::size_t c = 0; c < std::size_t(conditions()); ++c)
-                history_[i][c] = hist[i * std::size_t(conditions()) + c];
+            for (std::size_t c = 0; c < C; ++c) {
+                history_[i][c] = hist[i * C + c];
+                history_all_[i][c] = hist_all[i * C + c];
+            }
     }
 
 private:
@@ -522,6 +570,38 @@ private:
         std::string t = "shape (";
         for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
         return t + ")";
+    }
+
+    static std::string stepper_name() {
+        if constexpr (requires { Stepper::name; }) return std::string(Stepper::name);
+        else return std::string("order ") + std::to_string(Stepper::order) + (Stepper::is_explicit ? " explicit" : " implicit") +
+                    " (" + typeid(Stepper).name() + ")";
+    }
+
+    /// The target current of target value v: φ⁻¹(v) for rates (checked against φ's range),
+    /// v itself for a readout's output signal.
+    T target_current(T v, std::size_t c, index_t i, index_t k) const {
+        if constexpr (separate) {
+            return v;
+        } else {
+            const auto& phi = net_.activation();
+            const TransferRange range = transfer_range(phi);
+            if (!range.contains(double(v)))
+                throw invalid_parameter("targets",
+                                        neurodyn::detail::to_text(v) + " at (condition " + std::to_string(c) + ", unit " +
+                                            std::to_string(i) + ", step " + std::to_string(k) + ")",
+                                        "target rates must lie in " + range.text() +
+                                            ", the open range of the network's transfer function" +
+                                            (range.advice.empty() ? std::string() : ": " + range.advice));
+            const T f = transfer_inverse(phi, v);
+            if (!std::isfinite(f))
+                throw invalid_parameter("targets",
+                                        neurodyn::detail::to_text(v) + " at (condition " + std::to_string(c) + ", unit " +
+                                            std::to_string(i) + ", step " + std::to_string(k) + ")",
+                                        "has no finite inverse under the transfer function (too close to the edge of " +
+                                            range.text() + ")");
+            return f;
+        }
     }
 
     std::string name(index_t c) const { return opt_.condition_names[std::size_t(c)]; }
@@ -566,12 +646,68 @@ private:
         std::fflush(stderr);
     }
 
-    /// Gather the trainable presynaptic rates.
-    void gather(const Vector<T>& r) {
-        if (plastic_.all_presynaptic) return;  // rs_ unused: r itself is the sample
-        for (std::size_t m = 0; m < plastic_.presynaptic.size(); ++m) rs_[index_t(m)] = r[plastic_.presynaptic[m]];
+    // --- the pieces a policy decides, each in one place ---------------------------------
+
+    /// The learned matrix W: the readout, or the recurrent weights.
+    Matrix<T>& learned() noexcept {
+        if constexpr (separate) return W_out_;
+        else return net_.weights();
     }
-    const Vector<T>& sample(const Vector<T>& r) const { return plastic_.all_presynaptic ? r : rs_; }
+    /// y = W r, the product compared with the target current.
+    Vector<T>& product() noexcept {
+        if constexpr (separate) return y_;
+        else return z_;
+    }
+    /// What a test trial records and pVar scores: the readout, or the rates.
+    const Vector<T>& observed() const noexcept {
+        if constexpr (separate) return y_;
+        else return r_;
+    }
+    /// u = h (+ the policy's feedback of y).
+    void input(const T* h, const Vector<T>& y) {
+        u_ = Eigen::Map<const Vector<T>>(h, u_.size());
+        if constexpr (separate) policy_.feed_back(y, u_);
+    }
+    /// e for the trained rows (the policy's error, else rate_error).
+    void error(index_t k, const T* f, const T* h) {
+        const ErrorTerms<T> t{product(), f, h, x_, plastic_, opt_.error_includes_input};
+        (void)k;
+        if constexpr (requires { policy_.error(t, e_); }) policy_.error(t, e_);
+        else rate_error(t, e_);
+    }
+    /// The policy's projection after a weight update; recomputes y (and z) if it changed W.
+    void constrain() {
+        if constexpr (requires { { policy_.constrain(learned(), plastic_) } -> std::convertible_to<bool>; }) {
+            if (policy_.constrain(learned(), plastic_)) {
+                product().noalias() = learned() * r_;
+                if constexpr (separate) (void)0;  // z = J r is unchanged: J does not learn
+            }
+        }
+    }
+    /// Advance x by one step of the stepper (u_ set), then r = φ(x).
+    void advance(index_t k) {
+        const double t = double(k) * opt_.dt;
+        if constexpr (fast) {
+            const RecurrentView<Net> view(net_, z_);  // J φ(x) is z_, kept by the weight passes
+            stepper_.do_step(view, x_, t, opt_.dt, u_);
+        } else {
+            stepper_.do_step(net_, x_, t, opt_.dt, u_);
+        }
+        r_.noalias() = net_.rates(x_);
+    }
+
+    /// Gather the trainable presynaptic rates.
+    const Vector<T>& sample(const Vector<T>& r) {
+        if (plastic_.all_presynaptic) return r;
+        for (std::size_t m = 0; m < plastic_.presynaptic.size(); ++m) rs_[index_t(m)] = r[plastic_.presynaptic[m]];
+        return rs_;
+    }
+    /// k over all columns (zeros on fixed presynaptic units).
+    const Vector<T>& full_gain() {
+        if (plastic_.all_presynaptic) return rls_.k();
+        for (std::size_t m = 0; m < plastic_.presynaptic.size(); ++m) kfull_[plastic_.presynaptic[m]] = rls_.k()[index_t(m)];
+        return kfull_;
+    }
 
     /// One trial of condition c, learning or not. Test trials record rates_ (or outputs).
     template <bool Learn, class... Callbacks>
@@ -580,30 +716,21 @@ private:
         const Matrix<T>& F = F_[cs];
         const Matrix<T>& H = H_[cs];
         Matrix<T>& J = net_.weights();
-        const Activation& phi = net_.activation();
-        const T a = T(opt_.dt / net_.tau());
+        Matrix<T>& W = learned();
+        Vector<T>& y = product();
         x_ = x0_[cs];
         if (opt_.initial_state_noise > 0)
             for (index_t i = 0; i < x_.size(); ++i) x_[i] += T(opt_.initial_state_noise * rng_.normal());
-        r_ = x_.unaryExpr(phi);
+        r_.noalias() = net_.rates(x_);
         e_.setZero();
-        if constexpr (readout) {
-            eo_.setZero();
-            zo_.noalias() = W_out_ * r_;
-            z_.noalias() = J * r_;
-        } else {
-            z_.noalias() = J * r_;
-        }
+        z_.noalias() = J * r_;
+        if constexpr (separate) y_.noalias() = W * r_;
         bool prepared = false;
         for (index_t k = 0; k < steps_; ++k) {
-            if constexpr (!Learn) {
-                if constexpr (readout) rates_.col(k) = zo_;
-                else rates_.col(k) = r_;
-            }
-            const auto h = H.col(k);
+            if constexpr (!Learn) rates_.col(k) = observed();
+            const T* h = H.col(k).data();
             const bool learn_now = Learn && (k % opt_.train_every == 0);
             if (learn_now) {
-                gather(r_);
                 if (!prepared) rls_.gain(sample(r_));
                 const T rPr = rls_.rPr(), cc = rls_.c();
                 if (!(rPr >= T(0)) || !std::isfinite(rPr))
@@ -611,67 +738,46 @@ private:
                                               ") in iteration " + std::to_string(it) + ", training condition '" +
                                               name(c) + "'",
                                           long(k), long(c));
-                if constexpr (readout) {
-                    eo_ = zo_ - F.col(k);
-                    zo_ -= (cc * rPr) * eo_;  // W_new r
-                    drive_.noalias() = policy_.feedback * zo_;
-                    drive_ += z_ + h;
-                } else {
-                    if (plastic_.all_rows) {
-                        e_ = z_ - F.col(k);
-                        if (opt_.error_includes_input) e_ += h;
-                    } else {
-                        for (auto i : plastic_.rows)
-                            e_[i] = z_[i] - F(i, k) + (opt_.error_includes_input ? h[i] : T(0));
-                    }
-                    drive_ = z_ - (cc * rPr) * e_ + h;  // J_new r + h
-                }
-                x_ += a * (drive_ - x_);
-                r_ = x_.unaryExpr(phi);
+                error(k, F.col(k).data(), h);
                 const bool next = k + 1 < steps_ && (k + 1) % opt_.train_every == 0;
-                if constexpr (readout) {
-                    W_out_.noalias() -= (cc * eo_) * rls_.k().transpose();
-                    zo_.noalias() = W_out_ * r_;
-                    z_.noalias() = J * r_;
-                    if (next) rls_.update_and_gain(r_);
-                    else rls_.update();
-                } else if (plastic_.all_presynaptic && next) {
-                    // Both weight passes in one parallel region (bitwise the same numbers).
-                    rls_.update_weights_and_gain(J, T(-cc), e_, r_, z_, work_);
-                } else {
-                    const Vector<T>* kf = &rls_.k();
-                    if (!plastic_.all_presynaptic) {
-                        for (std::size_t m = 0; m < plastic_.presynaptic.size(); ++m)
-                            kfull_[plastic_.presynaptic[m]] = rls_.k()[index_t(m)];
-                        kf = &kfull_;
-                    }
-                    rank1_update_and_multiply(J, T(-cc), e_, *kf, r_, z_, work_);
-                    if (next) {
-                        gather(r_);
-                        rls_.update_and_gain(sample(r_));
+                if constexpr (fast) {
+                    y -= (cc * rPr) * e_;  // W_new r, from the rank-1 form
+                    input(h, y);
+                    advance(k);            // the view's J r is z_ (= y for recurrent policies)
+                    if (plastic_.all_presynaptic && next) {
+                        // Both passes in one parallel region (bitwise the same numbers as two calls).
+                        rls_.update_weights_and_gain(W, T(-cc), e_, r_, y, work_);
                     } else {
-                        rls_.update();
+                        rank1_update_and_multiply(W, T(-cc), e_, full_gain(), r_, y, work_);
+                        if (next) rls_.update_and_gain(sample(r_));
+                        else rls_.update();
                     }
+                    if constexpr (separate) z_.noalias() = J * r_;
+                    constrain();
+                } else {
+                    // Update W first, then let the stepper evaluate the model with it.
+                    rank1_update_and_multiply(W, T(-cc), e_, full_gain(), r_, y, work_);
+                    constrain();
+                    input(h, y);
+                    advance(k);
+                    z_.noalias() = J * r_;
+                    if constexpr (separate) y_.noalias() = W * r_;
+                    if (next) rls_.update_and_gain(sample(r_));
+                    else rls_.update();
                 }
                 prepared = next;
             } else {
-                if constexpr (readout) {
-                    drive_.noalias() = policy_.feedback * zo_;
-                    drive_ += z_ + h;
-                } else {
-                    drive_ = z_ + h;
-                }
-                x_ += a * (drive_ - x_);
-                r_ = x_.unaryExpr(phi);
+                input(h, y);
+                advance(k);
                 z_.noalias() = J * r_;
-                if constexpr (readout) zo_.noalias() = W_out_ * r_;
+                if constexpr (separate) y_.noalias() = W * r_;
             }
             if (!x_.allFinite())
                 throw numerical_error(std::string("non-finite state in iteration ") + std::to_string(it) + ", " +
                                           (Learn ? "training" : "test") + " trial of condition '" + name(c) + "'",
                                       long(k), long(c));
             if constexpr (sizeof...(Callbacks) > 0) {
-                const StepInfo<T> info{it, c, k, learn_now, x_, readout ? eo_ : e_};
+                const StepInfo<T> info{it, c, k, learn_now, x_, e_};
                 (call_step(callbacks, info), ...);
             }
         }
@@ -680,6 +786,7 @@ private:
     Network net_;
     ForceOptions opt_;
     Policy policy_;
+    Stepper stepper_;
     Rng rng_;
     RlsUpdater<T> rls_;
     PlasticSet plastic_;
@@ -687,14 +794,30 @@ private:
     std::vector<Matrix<T>> R_, F_, H_;
     std::vector<Vector<T>> x0_;
     Matrix<T> W_out_;
-    Vector<T> x_, r_, z_, e_, kfull_, rs_, drive_, zo_, eo_;
+    Vector<T> x_, r_, z_, y_, u_, e_, kfull_, rs_;
     Matrix<T> rates_;
     Rank1Workspace<T> work_;
     std::uint64_t targets_hash_ = 0;
     std::string inputs_hash_, initial_weights_hash_;
     int iteration_ = 0;
     bool converged_ = false;
-    std::vector<std::vector<double>> history_;
+    std::vector<std::vector<double>> history_, history_all_;
+};
+
+/// FORCE on a `RateNetwork<Activation, T>` with forward Euler steps: the trainer of the
+/// design notes (Rajan et al. 2016), and the one the protocols use.
+/// \code
+/// neurodyn::learn::ForceTrainer trainer(net, R, h, opts);                            // AllSynapses
+/// neurodyn::learn::ForceTrainer<neurodyn::learn::PresynapticFraction> pin(net, R, h, opts, {0.2});
+/// \endcode
+template <class Policy = AllSynapses, Real T = double, class Activation = Logistic<T>>
+class ForceTrainer : public BasicForceTrainer<RateNetwork<Activation, T>, Policy, Euler<T>> {
+    using Base = BasicForceTrainer<RateNetwork<Activation, T>, Policy, Euler<T>>;
+
+public:
+    ForceTrainer(RateNetwork<Activation, T> net, const xt::xtensor<T, 3>& targets, const xt::xtensor<T, 3>& inputs,
+                 ForceOptions options = {}, Policy policy = {})
+        : Base(std::move(net), targets, inputs, std::move(options), std::move(policy)) {}
 };
 
 }  // namespace neurodyn::learn
