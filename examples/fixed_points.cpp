@@ -1,0 +1,459 @@
+// fixed_points: fixed points and slow points of an Inagaki 2019 attractor preset in the delay
+// epoch, or of a FORCE-trained rate network under its delay input, linearised and classified
+// (include/neurodyn/dynamics/fixed_points.hpp; docs/fixed_points.md).
+//
+//   fixed_points --preset NAME [--pv LEVEL] --out DIR [--starts 512] [--noise 3] [--seed 1]
+//   fixed_points [--training DIR [--realization K]] --out DIR [--starts 1024] [--noise 0.5]
+//
+// Preset: the delay input (stimulus off, ramp at the end of the delay, no noise) plus
+// bilateral photoinhibition of strength PV as a constant input; conditions: --pv LEVEL, or the
+// preset's PV levels and a sweep of 61 strengths from 0 to the largest level. Starts: states of
+// the noise-free right and left trials plus Gaussian noise. Trained network (a training folder,
+// or one network trained here on a synthetic session): the frozen input averaged over the delay
+// of each condition; starts from the unperturbed trials (state x = logit of the rates).
+//
+// Writes DIR/fixed_points.csv (condition, point, kind, q, n_unstable, max_real_eigenvalue,
+// cd_projection, then the state), DIR/eigenvalues.csv, DIR/trajectories.csv, DIR/pv_sweep.csv
+// (presets without --pv), figures (points over the trajectories, Jacobian spectra, points
+// against PV) and DIR/manifest.json.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <Eigen/Eigenvalues>
+
+#include "neurodyn/analysis/metrics.hpp"
+#include "neurodyn/core/atomic_file.hpp"
+#include "neurodyn/dynamics/fixed_points.hpp"
+#include "neurodyn/experiments/rajan_training.hpp"
+#include "neurodyn/experiments/trained_rnn.hpp"
+#include "neurodyn/inputs/pulses.hpp"
+#include "neurodyn/inputs/ramp.hpp"
+#include "neurodyn/io/csv.hpp"
+#include "neurodyn/io/gnuplot.hpp"
+#include "neurodyn/io/manifest.hpp"
+#include "neurodyn/io/output_folder.hpp"
+#include "neurodyn/models/inagaki2019.hpp"
+#include "support/program.hpp"
+#include "support/trained_network.hpp"
+
+namespace fs = std::filesystem;
+using namespace neurodyn;
+using examples::num;
+using examples::q;
+
+namespace {
+
+/// One condition's input and the points found under it.
+struct Condition {
+    InputCondition<double> input;
+    double pv = 0;
+    bool main = true;      ///< listed in fixed_points.csv (false: sweep only)
+    bool in_plane = true;  ///< drawn over the trajectories
+    FixedPointSet<double> found;
+};
+
+/// What the writers share: trajectories (states, columns) with their plane coordinates, the
+/// conditions, and the map from a state to the plane (a, b) and to the CD projection.
+struct Analysis {
+    std::string title, a_label, b_label, state_prefix;
+    std::vector<std::string> trajectory_names;
+    std::vector<Matrix<double>> trajectories;  ///< states, size × samples
+    std::vector<Vector<double>> times;         ///< s
+    std::vector<Condition> conditions;
+    std::function<double(const Vector<double>&)> cd;      ///< normalised CD projection (right 1, left 0)
+    std::function<double(const Vector<double>&)> second;  ///< second plane coordinate
+    bool sweep = false;
+};
+
+// ---- presets --------------------------------------------------------------------------------
+
+/// The noise-free trial of the preset's protocol (stimulus box × stim_amp on populations (1, 3)
+/// on right trials, (2, 4) on left ones, the ramp; no noise, no light), forward Euler with the
+/// preset's dt up to the end of the delay; states every 10 ms.
+template <class M>
+Matrix<double> noise_free_trial(const M& model, const Inagaki2019Preset& p, bool right, Vector<double>& times) {
+    const BoxPulse stim(p.stim_start, p.stim_end, p.tau_ext);
+    const Ramp ramp{p.ramp_start, p.ramp_ms, p.ramp_amp};
+    Vector<double> mask(4), ramp_mask = Vector<double>::Ones(4);
+    mask << double(right), double(!right), double(right), double(!right);
+    if (p.withhold_ramp) ramp_mask[right ? 1 : 0] = 0;
+    const long steps = long(std::llround(p.delay_end / p.dt)), every = std::max(1L, long(std::llround(10 / p.dt)));
+    Vector<double> h = Vector<double>::Constant(4, p.h0), f(4), u(4);
+    Matrix<double> out(4, steps / every);
+    times.resize(out.cols());
+    for (long k = 0; k < steps; ++k) {
+        const double t = double(k) * p.dt;
+        u = (p.stim_amp * stim(t)) * mask + ramp(t) * ramp_mask;
+        model.derivative(h, t, u, f);
+        h += p.dt * f;
+        if ((k + 1) % every == 0 && (k + 1) / every - 1 < out.cols()) {
+            out.col((k + 1) / every - 1) = h;
+            times[(k + 1) / every - 1] = (t + p.dt - p.delay_end) / 1000.0;  // s to the end of the delay
+        }
+    }
+    return out;
+}
+
+/// Normalised projection of rates r onto d: (d·r − left)/(right − left).
+struct Projection {
+    Eigen::Vector2d d;
+    double left = 0, span = 1;
+    index_t first = 0;  ///< populations first, first + 1
+    double operator()(const Vector<double>& r) const { return (d.dot(r.segment<2>(first)) - left) / span; }
+};
+
+Analysis preset_analysis(const std::string& name, const std::vector<double>& pv_option, int starts, double noise,
+                         std::uint64_t seed, const FixedPointOptions& fpo) {
+    const auto p = inagaki2019_preset(name);
+    const auto model = make_inagaki2019_model<double>(p);
+    Analysis a;
+    a.title = name + ", delay epoch";
+    a.state_prefix = "h";
+    for (bool right : {true, false}) {
+        Vector<double> t;
+        a.trajectories.push_back(noise_free_trial(model, p, right, t));
+        a.times.push_back(t);
+        a.trajectory_names.push_back(right ? "right" : "left");
+    }
+    // Coding directions of each hemisphere over the last cd_window ms of the delay (populations
+    // 1, 2 and 3, 4), normalised so that the right trial is 1 and the left trial 0.
+    auto window_rates = [&](int tr) {
+        const Matrix<double>& S = a.trajectories[std::size_t(tr)];
+        const index_t n = std::max<index_t>(1, index_t(double(p.cd_window) / 10.0));
+        Vector<double> m = Vector<double>::Zero(4);
+        for (index_t k = S.cols() - n; k < S.cols(); ++k) m += model.rates(S.col(k));
+        return Vector<double>(m / double(n));
+    };
+    const Vector<double> rR = window_rates(0), rL = window_rates(1);
+    auto make = [&](index_t first) {
+        Projection pr;
+        pr.first = first;
+        pr.d = (rR.segment<2>(first) - rL.segment<2>(first)).normalized();
+        pr.left = pr.d.dot(rL.segment<2>(first));
+        pr.span = pr.d.dot(rR.segment<2>(first)) - pr.left;
+        return pr;
+    };
+    const Projection h1 = make(0), h2 = make(2);
+    require(std::abs(h1.span) > 1e-12, "preset", name, "right and left noise-free trials end in the same state");
+    a.cd = [h1, model](const Vector<double>& x) { return h1(model.rates(x)); };
+    const bool two = std::abs(h2.span) > 1e-12;
+    a.second = [h2, two, model](const Vector<double>& x) { return two ? h2(model.rates(x)) : 0.0; };
+    a.a_label = "CD projection, hemisphere 1 (populations 1, 2)";
+    a.b_label = "CD projection, hemisphere 2 (populations 3, 4)";
+
+    const Vector<double> drive = inagaki2019_photoinhibition_drive<double>(p);
+    const Ramp ramp{p.ramp_start, p.ramp_ms, p.ramp_amp};
+    const double ramp_end = ramp(p.delay_end - p.dt);
+    std::vector<double> levels = pv_option.empty() ? p.pv_levels : pv_option;
+    std::vector<std::pair<double, bool>> all;
+    for (double pv : levels) all.push_back({pv, true});
+    if (pv_option.empty()) {
+        a.sweep = true;
+        const double top = *std::max_element(levels.begin(), levels.end());
+        for (int k = 0; k <= 60; ++k) all.push_back({top * k / 60.0, false});
+    }
+    const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, starts, noise, seed);
+    for (const auto& [pv, main] : all)
+        for (int c = 0; c < (p.withhold_ramp ? 2 : 1); ++c) {
+            Vector<double> rm = Vector<double>::Ones(4);
+            if (p.withhold_ramp) rm[c == 0 ? 1 : 0] = 0;
+            Condition cond;
+            cond.pv = pv;
+            cond.main = main;
+            cond.in_plane = main && pv == levels.front();  // the light's points are in pv_sweep.png
+            cond.input.name = std::string(p.withhold_ramp ? (c == 0 ? "delay_right" : "delay_left") : "delay") +
+                              " pv=" + num(pv, 4);
+            cond.input.u = ramp_end * rm + pv * drive;
+            cond.found = find_fixed_points(model, cond.input, x0, fpo);
+            a.conditions.push_back(std::move(cond));
+        }
+    return a;
+}
+
+// ---- trained networks -------------------------------------------------------------------------
+
+Analysis trained_analysis(const examples::TrainedNetworkOptions& net, int starts, double noise, std::uint64_t seed,
+                          const FixedPointOptions& fpo) {
+    std::string source;
+    const TrainedTask t = examples::trained_network(net, source);
+    const auto& task = t.task;
+    std::cerr << "network: " << source << ", N = " << task.units() << "\n";
+    Analysis a;
+    a.title = "trained network, N = " + std::to_string(task.units());
+    a.state_prefix = "x";
+    const auto judge = SeparationClassifier<double>::fit(task);
+    Matrix<double> all_rates(task.units(), 0);
+    for (index_t c = 0; c < 2; ++c) {
+        const Matrix<double> r = task.run(c, Trial{});
+        Matrix<double> x(r.rows(), r.cols() / 10);
+        Vector<double> times(x.cols());
+        for (index_t k = 0; k < x.cols(); ++k) {
+            x.col(k) = r.col(10 * k).unaryExpr([](double v) { return logit(std::clamp(v, 1e-12, 1 - 1e-12)); });
+            times[k] = double(10 * k) * task.dt / 1000.0;
+        }
+        a.trajectories.push_back(x);
+        a.times.push_back(times);
+        a.trajectory_names.push_back(condition_name(c));
+        all_rates.conservativeResize(Eigen::NoChange, all_rates.cols() + r.cols());
+        all_rates.rightCols(r.cols()) = r;
+    }
+    // Second axis: the first principal component of the rates with the CD removed.
+    const Vector<double> w = judge.direction();
+    const Vector<double> mean = all_rates.rowwise().mean();
+    Matrix<double> centred = all_rates.colwise() - mean;
+    centred -= w * (w.transpose() * centred);
+    Eigen::SelfAdjointEigenSolver<Matrix<double>> es(centred * centred.transpose());
+    const Vector<double> pc = es.eigenvectors().col(es.eigenvectors().cols() - 1);
+    const auto network = task.network;
+    a.cd = [judge, network](const Vector<double>& x) {
+        const Matrix<double> r = network.rates(x);
+        return double(judge.projection(r)[0]);
+    };
+    a.second = [pc, mean, network](const Vector<double>& x) {
+        return double(pc.dot(Vector<double>(network.rates(x)) - mean));
+    };
+    a.a_label = "CD projection (right 1, left 0)";
+    a.b_label = "PC 1 of the rates orthogonal to the CD";
+
+    const auto delay = task.epochs.steps("delay", task.grid());
+    const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, starts, noise, seed);
+    std::vector<Vector<double>> u(2, Vector<double>::Zero(task.units()));
+    for (index_t c = 0; c < 2; ++c) {
+        for (index_t k = delay.first; k < delay.last; ++k)
+            for (index_t i = 0; i < task.units(); ++i)
+                u[std::size_t(c)][i] += task.inputs(std::size_t(c), std::size_t(i), std::size_t(k));
+        u[std::size_t(c)] /= double(delay.size());
+    }
+    // The frozen inputs of the protocol are identical for both conditions in the delay: then
+    // there is one condition.
+    const bool same = (u[0] - u[1]).norm() == 0.0;
+    for (index_t c = 0; c < (same ? 1 : 2); ++c) {
+        Condition cond;
+        cond.input.name = same ? std::string("delay_mean") : std::string("delay_mean_") + condition_name(c);
+        cond.input.u = u[std::size_t(c)];
+        cond.found = find_fixed_points(task.network, cond.input, x0, fpo);
+        a.conditions.push_back(std::move(cond));
+    }
+    return a;
+}
+
+// ---- output ---------------------------------------------------------------------------------
+
+void write_data(const fs::path& out, const Analysis& a) {
+    const index_t n = a.trajectories.front().rows();
+    write_atomically(out / "fixed_points.csv", [&](std::ostream& os) {
+        os.precision(10);
+        os << "condition,point,kind,q,n_unstable,max_real_eigenvalue,cd_projection";
+        for (index_t i = 0; i < n; ++i) os << ',' << a.state_prefix << i + 1;
+        os << '\n';
+        for (const auto& c : a.conditions) {
+            if (!c.main) continue;
+            for (std::size_t k = 0; k < c.found.points.size(); ++k) {
+                const auto& p = c.found.points[k];
+                os << c.input.name << ',' << k << ',' << to_string(p.kind) << ',' << p.q << ',' << p.n_unstable << ','
+                   << p.max_real_eigenvalue << ',' << a.cd(p.x);
+                for (index_t i = 0; i < n; ++i) os << ',' << p.x[i];
+                os << '\n';
+            }
+        }
+    });
+    CsvWriter eig({"condition", "point", "kind", "index", "real", "imag"});
+    CsvWriter plane({"condition_index", "condition", "point", "kind", "cd_projection", "second_axis"});
+    int ci = 0;
+    for (const auto& c : a.conditions) {
+        if (!c.main) continue;
+        for (std::size_t k = 0; k < c.found.points.size(); ++k) {
+            const auto& p = c.found.points[k];
+            for (index_t e = 0; e < p.eigenvalues.size(); ++e)
+                eig.row(c.input.name, k, std::string(to_string(p.kind)), e, p.eigenvalues[e].real(), p.eigenvalues[e].imag());
+            plane.row(ci, c.input.name, k, std::string(to_string(p.kind)), a.cd(p.x), a.second(p.x));
+        }
+        ++ci;
+    }
+    eig.save(out / "eigenvalues.csv");
+    plane.save(out / "points_plane.csv");
+    CsvWriter tr({"trajectory", "time_s", "cd_projection", "second_axis"});
+    for (std::size_t j = 0; j < a.trajectories.size(); ++j)
+        for (index_t k = 0; k < a.trajectories[j].cols(); ++k)
+            tr.row(a.trajectory_names[j], a.times[j][k], a.cd(a.trajectories[j].col(k)), a.second(a.trajectories[j].col(k)));
+    tr.save(out / "trajectories.csv");
+    if (a.sweep) {
+        CsvWriter sw({"pv", "condition", "point", "kind", "n_unstable", "cd_projection", "second_axis"});
+        for (const auto& c : a.conditions) {
+            if (c.main) continue;
+            for (std::size_t k = 0; k < c.found.points.size(); ++k) {
+                const auto& p = c.found.points[k];
+                sw.row(c.pv, c.input.name, k, std::string(to_string(p.kind)), p.n_unstable, a.cd(p.x), a.second(p.x));
+            }
+        }
+        sw.save(out / "pv_sweep.csv");
+    }
+}
+
+void write_manifest(const fs::path& out, const Analysis& a) {
+    auto m = Manifest::open(out, "Fixed points: " + a.title);
+    for (const auto& c : a.conditions) {
+        if (!c.main) continue;
+        m.number("stable points, " + c.input.name, double(c.found.count(FixedPointKind::stable)))
+            .number("saddles, " + c.input.name, double(c.found.count(FixedPointKind::saddle)))
+            .number("slow points, " + c.input.name, double(c.found.count(FixedPointKind::slow)))
+            .number("starts not converged, " + c.input.name, double(c.found.count(StartStatus::not_converged)));
+    }
+    m.save();
+}
+
+/// gnuplot point style per kind: stable filled circle, saddle open triangle, slow cross, others open square.
+const char* kind_style(const std::string& kind) {
+    if (kind == "stable") return "pt 7 ps 1.8";
+    if (kind == "saddle") return "pt 8 ps 1.8 lw 2";
+    if (kind == "slow") return "pt 2 ps 1.8 lw 2";
+    return "pt 4 ps 1.8 lw 2";
+}
+
+/// Whether any point of the given conditions is of `kind`.
+bool has_kind(const std::vector<const Condition*>& cs, const std::string& kind) {
+    for (const auto* c : cs)
+        for (const auto& p : c->found.points)
+            if (to_string(p.kind) == kind) return true;
+    return false;
+}
+
+void draw_figures(const fs::path& out, const Analysis& a) {
+    const char* colours[6] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
+    // Conditions as numbered in points_plane.csv (main ones), and which of them are drawn.
+    std::vector<const Condition*> main;
+    for (const auto& c : a.conditions)
+        if (c.main) main.push_back(&c);
+    std::vector<int> shown;
+    for (std::size_t c = 0; c < main.size() && shown.size() < 6; ++c)
+        if (main[c]->in_plane) shown.push_back(int(c));
+    const std::vector<std::string> kinds = {"stable", "saddle", "slow", "marginal", "unstable"};
+    {
+        Gnuplot fig(out / "fixed_points.png", 1000, 800);
+        fig << "set datafile separator ','\nset key outside right top\nset grid\n"
+            << "set xlabel " << gnuplot_quote(a.a_label) << "\nset ylabel " << gnuplot_quote(a.b_label) << "\n"
+            << "set title " << gnuplot_quote("Fixed points over the trials, " + a.title) << " noenhanced\n"
+            << "plot " << q(out / "trajectories.csv")
+            << " using (strcol(1) eq 'right' ? $3 : 1/0):4 with lines lw 2 lc rgb '#2166ac' title 'right trial', '' "
+               "using (strcol(1) eq 'left' ? $3 : 1/0):4 with lines lw 2 lc rgb '#b2182b' title 'left trial'";
+        for (std::size_t j = 0; j < shown.size(); ++j)
+            for (const auto& k : kinds) {
+                const Condition* c = main[std::size_t(shown[j])];
+                if (!has_kind({c}, k)) continue;
+                fig << ", " << q(out / "points_plane.csv") << " using ($1 == " << shown[j] << " && strcol(4) eq '" << k
+                    << "' ? $5 : 1/0):6 with points " << kind_style(k) << " lc rgb '" << colours[j] << "' title "
+                    << gnuplot_quote(k + ", " + c->input.name) << " noenhanced";
+            }
+        fig << "\n";
+        fig.caption("Fixed points (filled circles stable, triangles saddles, crosses slow points) of the "
+                    "unperturbed delay over the noise-free right and left trials, in the plane of " + a.a_label +
+                    " and " + a.b_label);
+        fig.render();
+    }
+    bool any_point = false;
+    for (const auto* c : main) any_point = any_point || !c->found.points.empty();
+    if (any_point) {
+        Gnuplot fig(out / "spectra.png", 1000, 700);
+        fig << "set datafile separator ','\nset key outside right top\nset grid\nset xlabel 'Re {/Symbol l} (1/ms)'\n"
+            << "set ylabel 'Im {/Symbol l} (1/ms)'\nset xzeroaxis\nset yzeroaxis\n"
+            << "set title " << gnuplot_quote("Jacobian eigenvalues at the fixed points, " + a.title) << " noenhanced\n"
+            << "plot ";
+        bool first = true;
+        for (std::size_t c = 0; c < std::min<std::size_t>(main.size(), 6); ++c)
+            for (const auto& k : kinds) {
+                if (!has_kind({main[c]}, k)) continue;
+                fig << (first ? "" : ", ") << q(out / "eigenvalues.csv") << " using (strcol(1) eq "
+                    << gnuplot_quote(main[c]->input.name) << " && strcol(3) eq '" << k << "' ? $5 : 1/0):6 with points "
+                    << kind_style(k) << " lc rgb '" << colours[c] << "' title "
+                    << gnuplot_quote(k + ", " + main[c]->input.name) << " noenhanced";
+                first = false;
+            }
+        fig << "\n";
+        fig.caption("Eigenvalues of the Jacobian at every point found (symbol: the point's kind; colour: condition); "
+                    "a positive real part is an unstable direction");
+        fig.render();
+    }
+    if (a.sweep) {
+        Gnuplot fig(out / "pv_sweep.png", 1000, 650);
+        fig << "set datafile separator ','\nset key outside right top\nset grid\nset xlabel 'photoinhibition strength PV'\n"
+            << "set ylabel " << gnuplot_quote(a.a_label) << "\n"
+            << "set title " << gnuplot_quote("Fixed points against photoinhibition strength, " + a.title)
+            << " noenhanced\nplot ";
+        const char* kc[5] = {"#1a1a1a", "#d95f02", "#7570b3", "#1b9e77", "#e7298a"};
+        std::vector<const Condition*> sweep;
+        for (const auto& c : a.conditions)
+            if (!c.main) sweep.push_back(&c);
+        bool first = true;
+        for (std::size_t k = 0; k < kinds.size(); ++k) {
+            if (!has_kind(sweep, kinds[k])) continue;
+            fig << (first ? "" : ", ") << q(out / "pv_sweep.csv") << " using 1:(strcol(4) eq '" << kinds[k]
+                << "' ? $6 : 1/0) with points " << kind_style(kinds[k]) << " lc rgb '" << kc[k] << "' title '"
+                << kinds[k] << "'";
+            first = false;
+        }
+        fig << "\n";
+        fig.caption("CD projection (hemisphere 1) of every point found at each photoinhibition strength: where the "
+                    "two attractors and the saddles between them merge into one point");
+        fig.render();
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string preset;
+    std::vector<double> pv;
+    int starts = 0, threads = 0;
+    double noise = -1;
+    std::uint64_t seed = 1;
+    examples::OutputOptions options;
+    examples::TrainedNetworkOptions net;
+    const auto setup = [&](CLI::App& app) {
+        app.add_option("--preset", preset, "Inagaki 2019 preset (instead of a trained network)");
+        app.add_option("--pv", pv, "photoinhibition strength(s) (default: the preset's levels and a sweep)")
+            ->check(examples::finite_in(0, 1000))
+            ->delimiter(',');
+        examples::add_trained_network_options(app, net);
+        app.add_option("--starts", starts, "initial states (default 512 for a preset, 1024 for a network)")
+            ->check(examples::count_in(1, 1000000));
+        app.add_option("--noise", noise, "sd of the noise added to the sampled states (default 3 preset, 0.5 network)")
+            ->check(examples::non_negative());
+        app.add_option("--seed", seed, "seed of the initial states");
+        app.add_option("--threads", threads, "threads (0: OpenMP default)")->check(examples::thread_count());
+        examples::add_output_options(app, options);
+    };
+    const std::string about = "Fixed points and slow points of an attractor preset or a trained network, classified";
+    return examples::run_program(argc, argv, about, setup, [&] {
+        const examples::Stopwatch elapsed;
+        if (!preset.empty()) {
+            require(net.training_dir.empty(), "--training", net.training_dir, "cannot be combined with --preset");
+            require(net.realization < 0, "--realization", net.realization, "cannot be combined with --preset");
+            inagaki2019_preset(preset);  // unknown names fail here, before any output
+        } else {
+            require(pv.empty(), "--pv", pv.front(), "needs --preset");
+            examples::check_trained_network_options(net);
+        }
+        FixedPointOptions fpo;
+        fpo.threads = threads;
+        OutputFolder folder(options.dir, {net.training_dir});
+        const fs::path& out = folder.path();
+        const Analysis a = preset.empty()
+                               ? trained_analysis(net, starts ? starts : 1024, noise >= 0 ? noise : 0.5, seed, fpo)
+                               : preset_analysis(preset, pv, starts ? starts : 512, noise >= 0 ? noise : 3.0, seed, fpo);
+        for (const auto& c : a.conditions) {
+            if (!c.main) continue;
+            std::cerr << c.input.name << ": " << c.found.count(FixedPointKind::stable) << " stable, "
+                      << c.found.count(FixedPointKind::saddle) << " saddles, " << c.found.count(FixedPointKind::slow)
+                      << " slow, " << c.found.count(StartStatus::not_converged) << " starts not converged\n";
+        }
+        write_data(out, a);
+        write_manifest(out, a);
+        if (examples::figures_wanted(options)) draw_figures(out, a);
+        folder.commit();
+        std::cerr << "output in " << folder.target().string() << " (" << elapsed() << " s)\n";
+    });
+}
