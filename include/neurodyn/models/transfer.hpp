@@ -14,6 +14,16 @@
 #include "neurodyn/core/error.hpp"
 #include "neurodyn/core/types.hpp"
 
+// GCC 12 reports its own AVX-512 intrinsics (the undefined-vector idiom inside Eigen's
+// vectorised exp for 8 doubles) as "used uninitialized" when inlined into these functions in
+// -march=native builds with -Werror: a false positive, silenced for this header only.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define NEURODYN_TRANSFER_DIAGNOSTICS_PUSHED
+#endif
+
 namespace neurodyn {
 
 /// A transfer function for scalar type T.
@@ -111,3 +121,8 @@ struct ShortTermPlasticity {
 };
 
 }  // namespace neurodyn
+
+#ifdef NEURODYN_TRANSFER_DIAGNOSTICS_PUSHED
+#pragma GCC diagnostic pop
+#undef NEURODYN_TRANSFER_DIAGNOSTICS_PUSHED
+#endif
