@@ -50,6 +50,9 @@ TEST_CASE("write_report: every PNG appears, in the requested order, with caption
     touch_png(root / "attractors" / "perf.png");
     touch_png(root / "attractors" / "endpoints.png");
     touch_png(root / "stray" / "unlisted.png");  // a figure no manifest mentions
+    // The temporary of an output folder still being written (or of a killed run): ignored.
+    touch_png(root / ".session.partial-123-0" / "cd.png");
+    Manifest::open(root / ".session.partial-123-0", "Half-written").figure("cd.png", "partial").save();
     Manifest::open(root / "session", "Session analysis").figure("cd.png", "CD projection").save();
     Manifest::open(root / "attractors", "Attractor model")
         .figure("perf.png", "Performance vs PV")
@@ -67,6 +70,8 @@ TEST_CASE("write_report: every PNG appears, in the requested order, with caption
         CHECK(std::find(figs.begin(), figs.end(), png) != figs.end());
         CHECK(md.find(std::string("(") + png + ")") != std::string::npos);
     }
+    CHECK(md.find("partial") == std::string::npos);
+    CHECK(md.find("Half-written") == std::string::npos);
     CHECK(md.find("missing.png") == std::string::npos);  // listed but never written: not embedded
     CHECK(md.find("*Performance vs PV*") != std::string::npos);
     CHECK(md.find("*endpoints*") != std::string::npos);  // no caption: the file name stands in

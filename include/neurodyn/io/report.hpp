@@ -42,7 +42,14 @@ inline std::vector<std::string> write_report(const std::filesystem::path& root,
 
     std::vector<fs::path> manifests;
     std::set<std::string> pngs;
-    for (const auto& e : fs::recursive_directory_iterator(root)) {
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+        const auto& e = *it;
+        // Hidden folders hold the temporaries of an output folder being written (or of a
+        // killed run): never part of the report.
+        if (e.path().filename().string().starts_with(".")) {
+            if (e.is_directory()) it.disable_recursion_pending();
+            continue;
+        }
         if (!e.is_regular_file()) continue;
         if (e.path().filename() == Manifest::file_name) manifests.push_back(e.path().parent_path());
         if (e.path().extension() == ".png") pngs.insert(fs::relative(e.path(), root).generic_string());
