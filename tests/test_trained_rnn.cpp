@@ -15,6 +15,8 @@
 #include "neurodyn/experiments/synthetic_session.hpp"
 #include "neurodyn/experiments/synthetic_targets.hpp"
 #include "neurodyn/experiments/trained_rnn.hpp"
+#include "neurodyn/inputs/frozen_ou.hpp"
+#include "neurodyn/learn/force_trainer.hpp"
 
 using namespace neurodyn;
 
@@ -599,4 +601,65 @@ TEST_CASE("photoinhibition sweep: the visitor sees every level, in row order") {
     // The plain overload gives the same rows (same seeds, same trials).
     const auto plain = run_photoinhibition_sweep(task, judge, o);
     for (std::size_t i = 0; i < rows.size(); ++i) CHECK(plain[i].fraction_correct == rows[i].fraction_correct);
+}
+
+TEST_CASE("A trained tanh network: trials, noise sweep and photoinhibition work for any trained model") {
+    // Train a tanh network on ALM-like targets mapped into (-1, 1), then judge it like the
+    // logistic ones. Its trials follow the trainer's protocol: the unperturbed run reproduces
+    // the trainer's own test run (to rounding: the trainer reuses its fused J r).
+    SyntheticTargetOptions so;
+    so.neurons = 60;
+    so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 300, so.response_ms = 100;
+    so.seed = 3;
+    const auto t = synthetic_targets(so);
+    const xt::xtensor<double, 3> R = 2.0 * normalise_jointly(t.rates) - 1.0;
+    const auto K = R.shape()[2];
+    const auto h = FrozenOu{1000.0, 10.0}.generate<double>(60, 2, TimeGrid(1.0, index_t(K)), t.epochs,
+                                                            {"presample", "delay"}, 5);
+    Rng rng(2, 0, 0xAB);
+    auto net = RateNetwork<Tanh<double>, double>::random(60, 1.2, 10.0, rng);
+    learn::ForceOptions fo;
+    fo.max_iterations = 20;
+    fo.progress = learn::Progress::off;
+    learn::ForceTrainer<learn::AllSynapses, double, Tanh<double>> trainer(net, R, h, fo);
+    const auto res = trainer.train();
+    REQUIRE(res.converged);
+    TrainedRnn task(trainer.network(), h, R, t.epochs);  // TrainedRnn<double, RateNetwork<Tanh<double>>>
+    static_assert(std::is_same_v<decltype(task)::Network, RateNetwork<Tanh<double>, double>>);
+    for (index_t c = 0; c < 2; ++c) {
+        const Matrix<double> run = task.run(c, Trial{});
+        const Matrix<double> ref = trainer.test(c);
+        CHECK((run - ref).cwiseAbs().maxCoeff() < 1e-9);
+        CHECK(task.pvar_of(run, c) == doctest::Approx(res.pvar.back()[std::size_t(c)]).epsilon(1e-9));
+    }
+    // Targets outside tanh's range are refused with its range.
+    auto bad = R;
+    bad(0, 1, 2) = 1.2;
+    CHECK_THROWS_WITH_AS(TrainedRnn(trainer.network(), h, bad, t.epochs), doctest::Contains("(-1, 1)"),
+                         invalid_parameter);
+    const auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    // Zero noise changes nothing; strong noise lowers pVar.
+    NoiseSweepOptions no;
+    no.amplitudes = {0.0, 5.0};
+    no.windows = {NoiseWindow::whole};
+    no.trials = 4;
+    const auto rows = run_noise_sweep(task, judge, no);
+    REQUIRE(rows.size() == 4);
+    CHECK(rows[0].mean_pvar == doctest::Approx(res.pvar.back()[0]).epsilon(1e-9));
+    CHECK(rows[0].fraction_selective == 1.0);
+    CHECK(rows[2].mean_pvar < rows[0].mean_pvar);
+    // Silencing clamps units at the bottom of tanh's range (rate -0.999), not at logit(1e-3).
+    CHECK(task.silent_rate() == doctest::Approx(-0.999));
+    PhotoinhibitionOptions po;
+    po.drive_strengths = {0.0};
+    po.silence_fractions = {1.0};
+    po.background_noise = 0.0;
+    po.trials = 2;
+    std::vector<double> silenced_rates;
+    run_photoinhibition_sweep(task, judge, po, [&](InhibitionMode m, double, const PerturbedTrials<double>& p) {
+        if (m == InhibitionMode::silence) silenced_rates.push_back(p.mean_pvar());
+    });
+    REQUIRE(silenced_rates.size() == 2);
+    // All units silenced through the delay: the rates sit at -0.999 there, far from the targets.
+    for (double v : silenced_rates) CHECK(v < res.pvar.back()[0] - 0.2);
 }

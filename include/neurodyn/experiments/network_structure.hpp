@@ -43,8 +43,8 @@ Matrix<T> concatenate_conditions(const Matrix<T>& right, const Matrix<T>& left) 
     return X;
 }
 
-template <Real T>
-NetworkStructure<T> analyse_structure(const TrainedRnn<T>& task, const Matrix<T>& J_initial, double pca_threshold = 0.95) {
+template <Real T, class Net>
+NetworkStructure<T> analyse_structure(const TrainedRnn<T, Net>& task, const Matrix<T>& J_initial, double pca_threshold = 0.95) {
     const Matrix<T>& J = task.network.weights();
     require(J_initial.rows() == J.rows() && J_initial.cols() == J.cols(), "J_initial",
             std::to_string(J_initial.rows()) + "x" + std::to_string(J_initial.cols()),
@@ -65,7 +65,7 @@ NetworkStructure<T> analyse_structure(const TrainedRnn<T>& task, const Matrix<T>
     s.weight_sd_trained = sd(J);
 
     // The random network: same inputs and initial states, initial weights.
-    TrainedRnn<T> random = task;
+    TrainedRnn<T, Net> random = task;
     random.network.weights() = J_initial;
     const Matrix<T> X_random = concatenate_conditions<T>(random.run(0, Trial{}), random.run(1, Trial{}));
     const Matrix<T> X_trained = concatenate_conditions<T>(task.run(0, Trial{}), task.run(1, Trial{}));

@@ -106,8 +106,8 @@ inline void require_trial_memory(long trials, index_t steps, index_t decimate, s
 
 /// Run `n` trials of condition c: `run_trial(k)` returns the rates (units × steps) of trial k;
 /// every trial is judged with `judge` and its projection kept every `decimate` steps.
-template <Real T, class RunTrial>
-PerturbedTrials<T> judge_trials(const TrainedRnn<T>& task, const SeparationClassifier<T>& judge, index_t c, long n,
+template <Real T, class Net, class RunTrial>
+PerturbedTrials<T> judge_trials(const TrainedRnn<T, Net>& task, const SeparationClassifier<T>& judge, index_t c, long n,
                                 RunTrial&& run_trial, index_t decimate = 10, int threads = 0) {
     require(n >= 1, "trials", n, "must be >= 1");
     require(decimate >= 1, "decimate", decimate, "must be >= 1");
@@ -175,8 +175,8 @@ inline TimeWindow noise_window(NoiseWindow w, const TaskEpochs& epochs) {
 }
 
 /// Trials of condition c with input noise of amplitude A in `window`.
-template <Real T>
-PerturbedTrials<T> run_noisy_trials(const TrainedRnn<T>& task, const SeparationClassifier<T>& judge, index_t c,
+template <Real T, class Net>
+PerturbedTrials<T> run_noisy_trials(const TrainedRnn<T, Net>& task, const SeparationClassifier<T>& judge, index_t c,
                                     double amplitude, NoiseWindow window, NoiseSharing sharing, long trials,
                                     std::uint64_t seed, long first_trial_index = 0, int threads = 0) {
     const TimeWindow w = noise_window(window, task.epochs);
@@ -187,8 +187,8 @@ PerturbedTrials<T> run_noisy_trials(const TrainedRnn<T>& task, const SeparationC
 }
 
 /// The sweep of `options.amplitudes` × windows × conditions.
-template <Real T>
-std::vector<NoiseSweepRow> run_noise_sweep(const TrainedRnn<T>& task, const SeparationClassifier<T>& judge,
+template <Real T, class Net>
+std::vector<NoiseSweepRow> run_noise_sweep(const TrainedRnn<T, Net>& task, const SeparationClassifier<T>& judge,
                                            const NoiseSweepOptions& o) {
     o.validate(task.steps());
     std::vector<NoiseSweepRow> rows;
@@ -256,15 +256,15 @@ struct PhotoinhibitionRow {
 };
 
 /// Trials of condition c photoinhibited at one strength (drive) or silenced fraction (silence).
-template <Real T>
-PerturbedTrials<T> run_photoinhibited_trials(const TrainedRnn<T>& task, const SeparationClassifier<T>& judge, index_t c,
+template <Real T, class Net>
+PerturbedTrials<T> run_photoinhibited_trials(const TrainedRnn<T, Net>& task, const SeparationClassifier<T>& judge, index_t c,
                                              InhibitionMode mode, double strength, const PhotoinhibitionOptions& o,
                                              long first_trial_index = 0) {
     require_positive("duration_ms", o.duration_ms);
     const auto& d = task.epochs["delay"];
     const TimeWindow light{d.start_ms, std::min(d.end_ms, d.start_ms + o.duration_ms)};
     const index_t n = task.units();
-    const T x_off = T(silent_state(task.network, 1e-3));
+    const T x_off = T(silent_state(task.network, task.silent_rate()));  // 1e-3 for the logistic
     return judge_trials(task, judge, c, o.trials, [&](long k) {
         const long index = first_trial_index + k;
         WindowNoise<T> noise({.amplitude = o.background_noise, .window = TimeWindow::whole_trial()});
@@ -288,8 +288,8 @@ PerturbedTrials<T> run_photoinhibited_trials(const TrainedRnn<T>& task, const Se
 /// auto rows = neurodyn::run_photoinhibition_sweep(task, judge, o,
 ///     [&](neurodyn::InhibitionMode m, double s, const neurodyn::PerturbedTrials<double>& t) { keep(m, s, t); });
 /// \endcode
-template <Real T, class Visit>
-std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& task,
+template <Real T, class Net, class Visit>
+std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T, Net>& task,
                                                           const SeparationClassifier<T>& judge,
                                                           const PhotoinhibitionOptions& o, Visit&& visit) {
     static_assert(std::is_invocable_v<Visit&, InhibitionMode, double, const PerturbedTrials<T>&>,
@@ -315,8 +315,8 @@ std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& t
 }
 
 /// Both modes at every strength, both conditions.
-template <Real T>
-std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T>& task,
+template <Real T, class Net>
+std::vector<PhotoinhibitionRow> run_photoinhibition_sweep(const TrainedRnn<T, Net>& task,
                                                           const SeparationClassifier<T>& judge,
                                                           const PhotoinhibitionOptions& o) {
     return run_photoinhibition_sweep(task, judge, o, [](InhibitionMode, double, const PerturbedTrials<T>&) {});

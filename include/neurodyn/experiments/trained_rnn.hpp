@@ -5,9 +5,12 @@
 /// each trial: pVar against the condition's target, and whether the delay-end activity keeps
 /// the trained right/left separation.
 ///
-/// Trials follow the training protocol of learn::ForceTrainer: x(0) = logit(R(:, 0)), forward
-/// Euler with the trial's dt, input column k held over step k, and the rate of column k is
-/// φ(x_k). Hooks (window noise, photoinhibition, silencing, …) are passed to simulate().
+/// Any trained network model works (`TrainedRnn<T, Network>`, Network a
+/// learn::TrainableNetwork whose transfer function has an inverse: logistic, tanh, softplus, a
+/// user's own). Trials follow the training protocol of learn::ForceTrainer: x(0) = φ⁻¹(R(:, 0)),
+/// forward Euler with the trial's dt, input column k held over step k, and the rate of column
+/// k is φ(x_k). Targets must lie in the transfer function's range. Hooks (window noise,
+/// photoinhibition, silencing, …) are passed to simulate().
 ///
 /// Separation: the coding direction CD = (r̄_R − r̄_L)/‖·‖ of the unperturbed network over the
 /// last `window_ms` of the delay; a trial's endpoint is its mean projection over that window,
@@ -15,7 +18,8 @@
 /// the separation ("correct") when its endpoint is > 1/2, a left trial when it is < 1/2.
 ///
 /// \code
-/// neurodyn::TrainedRnn<double> task{net, inputs, targets, epochs};
+/// neurodyn::TrainedRnn<double> task{net, inputs, targets, epochs};      // logistic RateNetwork
+/// neurodyn::TrainedRnn tanh_task(tanh_net, inputs, 2.0 * targets - 1.0, epochs);  // any network
 /// auto judge = neurodyn::SeparationClassifier<double>::fit(task);
 /// neurodyn::WindowNoise<double> noise({.amplitude = 1.0, .window = {2500, 4500}});
 /// auto rates = task.run(0, neurodyn::Trial{k, seed}, noise);    // units × steps
@@ -23,6 +27,7 @@
 /// \endcode
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <xtensor/xtensor.hpp>
@@ -33,7 +38,9 @@
 #include "neurodyn/core/time_grid.hpp"
 #include "neurodyn/integrate/euler.hpp"
 #include "neurodyn/integrate/simulate.hpp"
+#include "neurodyn/learn/inverse_transfer.hpp"
 #include "neurodyn/learn/pvar_check.hpp"
+#include "neurodyn/learn/trainable_network.hpp"
 #include "neurodyn/models/rate_network.hpp"
 
 namespace neurodyn {
@@ -41,9 +48,16 @@ namespace neurodyn {
 /// Names of the two trial conditions, by index.
 inline const char* condition_name(index_t c) { return c == 0 ? "right" : "left"; }
 
-template <Real T = double>
+template <Real T = double, class Net = RateNetwork<Logistic<T>, T>>
 struct TrainedRnn {
-    using Network = RateNetwork<Logistic<T>, T>;
+    static_assert(learn::TrainableNetwork<Net> && std::is_same_v<typename Net::scalar_type, T>,
+                  "neurodyn::TrainedRnn<T, Network>: Network must be a learn::TrainableNetwork of scalar type T "
+                  "(weights(), rates(x), activation(); see learn/trainable_network.hpp)");
+    using Network = Net;
+    using activation_type = std::decay_t<decltype(std::declval<const Net&>().activation())>;
+    static_assert(InvertibleTransfer<activation_type, T>,
+                  "neurodyn::TrainedRnn: trials start on the target, x(0) = phi^-1(R(:, 0)), so the network's "
+                  "transfer function needs an inverse (learn/inverse_transfer.hpp)");
     using RowMajor = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
     Network network;
@@ -59,8 +73,11 @@ struct TrainedRnn {
                 shape_text(targets.shape()), "must have shape (2, " + std::to_string(n) + ", steps >= 2)");
         require(inputs.shape() == targets.shape(), "inputs", shape_text(inputs.shape()),
                 "must have the targets' shape " + shape_text(targets.shape()));
+        const TransferRange range = transfer_range(network.activation());
         for (auto v : targets)
-            require(v > T(0) && v < T(1), "targets", v, "must be rates in (0, 1) (normalise_jointly)");
+            require(range.contains(double(v)), "targets", v,
+                    "must be rates in " + range.text() + ", the range of the network's transfer function" +
+                        (range.advice.empty() ? std::string() : " (" + range.advice + ")"));
         // Trials are judged by pVar against these targets: it must be defined.
         for (index_t c = 0; c < 2; ++c)
             learn::require_pvar_defined(target(c), "targets", std::string("condition '") + condition_name(c) + "'");
@@ -85,7 +102,7 @@ struct TrainedRnn {
         const auto cs = std::size_t(c);
         const index_t n = units(), K = steps();
         Vector<T> x(n);
-        for (index_t i = 0; i < n; ++i) x[i] = logit(targets(cs, std::size_t(i), 0));
+        for (index_t i = 0; i < n; ++i) x[i] = transfer_inverse(network.activation(), targets(cs, std::size_t(i), 0));
         Matrix<T> rates(n, K);
         rates.col(0) = network.rates(x);
         // Input of the step starting at t: column round(t/dt) of the condition's frozen input.
@@ -107,6 +124,13 @@ struct TrainedRnn {
         return rates;
     }
 
+    /// The rate of a silenced unit: 10⁻³ above the bottom of the transfer function's range
+    /// (10⁻³ for the logistic, −0.999 for tanh), or 10⁻³ if the range has no bottom.
+    double silent_rate() const {
+        const double lo = transfer_range(network.activation()).lower;
+        return std::isfinite(lo) ? lo + 1e-3 : 1e-3;
+    }
+
     /// pVar of a trial's rates against the target of condition c.
     double pvar_of(const Matrix<T>& rates, index_t c) const { return pvar(target(c), rates); }
 
@@ -118,6 +142,10 @@ private:
         return t + ")";
     }
 };
+
+template <class Net>
+TrainedRnn(Net, xt::xtensor<typename Net::scalar_type, 3>, xt::xtensor<typename Net::scalar_type, 3>, TaskEpochs,
+           double = 1.0) -> TrainedRnn<typename Net::scalar_type, Net>;
 
 /// Judges whether a trial keeps the trained right/left separation at the end of the delay.
 template <Real T = double>
@@ -141,7 +169,8 @@ public:
     }
 
     /// Fit on the unperturbed trials of a trained network, over the last `window_ms` of the delay.
-    static SeparationClassifier fit(const TrainedRnn<T>& task, double window_ms = 400.0) {
+    template <class Net>
+    static SeparationClassifier fit(const TrainedRnn<T, Net>& task, double window_ms = 400.0) {
         require_positive("window_ms", window_ms);
         const auto delay = task.epochs.steps("delay", task.grid());
         const auto len = std::ptrdiff_t(std::llround(window_ms / task.dt));
