@@ -13,7 +13,8 @@
 // of each condition; starts from the unperturbed trials (state x = logit of the rates).
 //
 // Writes DIR/fixed_points.csv (condition, point, kind, q, n_unstable, max_real_eigenvalue,
-// cd_projection, then the state), DIR/eigenvalues.csv, DIR/trajectories.csv, DIR/pv_sweep.csv
+// cd_projection, then the state), DIR/eigenvalues.csv, DIR/starts.csv (how each start ended),
+// DIR/trajectories.csv, DIR/pv_sweep.csv
 // (presets without --pv), figures (points over the trajectories, Jacobian spectra, points
 // against PV) and DIR/manifest.json.
 #include <algorithm>
@@ -275,6 +276,16 @@ void write_data(const fs::path& out, const Analysis& a) {
         ++ci;
     }
     eig.save(out / "eigenvalues.csv");
+    CsvWriter st({"condition", "start", "status", "iterations", "factorisations", "residual", "q", "point", "message"});
+    for (const auto& c : a.conditions) {
+        if (!c.main) continue;
+        for (std::size_t k = 0; k < c.found.starts.size(); ++k) {
+            const auto& o = c.found.starts[k];
+            st.row(c.input.name, k, std::string(to_string(o.status)), o.iterations, o.factorisations, o.residual, o.q,
+                   o.point, o.message);
+        }
+    }
+    st.save(out / "starts.csv");
     plane.save(out / "points_plane.csv");
     CsvWriter tr({"trajectory", "time_s", "cd_projection", "second_axis"});
     for (std::size_t j = 0; j < a.trajectories.size(); ++j)
