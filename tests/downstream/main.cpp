@@ -12,8 +12,8 @@ int main() {
 
     // The published model, noise-free: a right trial ends the delay in the right attractor.
     const auto preset = inagaki2019_preset("one_hemi_multi_fp_step");
-    const Inagaki2019Simulator<double> sim(preset, PhotoinhibitionSide::bilateral);
-    const Matrix<double> r = sim.rates(Inagaki2019TrialSpec{TrialType::right, 0.0, preset.stim_amp}, nullptr);
+    const Matrix<double> r = inagaki2019_trial_rates<double>(preset, PhotoinhibitionSide::bilateral,
+                                                             Inagaki2019TrialSpec{TrialType::right, 0.0, preset.stim_amp});
 
     // A random rate network run through simulate() with a hook.
     Rng rng(1);
