@@ -245,7 +245,7 @@ TEST_CASE("three populations: trajectories converge to the folded model as τ_I 
     expect_invalid([] { ThreePopulationParameters<double> q; q.j_II = -2; ThreePopulation<> n(q); }, "j_II");
 }
 
-TEST_CASE_TEMPLATE("PopulationModel on any state type: lanes equal single trials; vectorised transfer", T, float, double) {
+TEST_CASE_TEMPLATE("PopulationModel on any state type: lanes equal single trials, vectorised transfer", T, float, double) {
     const auto p = inagaki2019_preset("two_hemi_internal");
     const auto m = make_inagaki2019_model<T>(p);
     using L = Lanes<T, 4, 8>;

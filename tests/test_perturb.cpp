@@ -248,7 +248,7 @@ struct Still {
 };
 }  // namespace
 
-TEST_CASE("AddInput: a vector added during a window, sharp or smoothed; ScaleInput: a gain in a window") {
+TEST_CASE("AddInput: a vector added during a window, sharp or smoothed, ScaleInput: a gain in a window") {
     Vector<double> v(3);
     v << 1.0, -2.0, 0.5;
     AddInput<Vector<double>> box(v, BoxPulse(2.0, 5.0));

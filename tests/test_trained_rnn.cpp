@@ -399,7 +399,7 @@ TEST_CASE("training folder: missing or inconsistent files name the file and fiel
     }
 }
 
-TEST_CASE("training folder: realisation -1 is the best, anything else outside [0, count) is refused") {
+TEST_CASE("training folder: realisation -1 is the best, anything else outside 0 .. count-1 is refused") {
     const auto t = tiny_training("realization");
     CHECK(load_trained_rnn(t.dir, -1).realization == best_realization(t.result));
     for (index_t bad : {index_t(-2), index_t(-100), index_t(2), index_t(1000)})
