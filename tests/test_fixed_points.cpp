@@ -513,7 +513,7 @@ TEST_CASE("slow point: the ghost of a saddle-node (no root, minimum of q) throug
     CHECK(none.starts[0].message.find("slow_q_max") != std::string::npos);
 }
 
-TEST_CASE("a member jacobian is used; roots of a cubic are classified") {
+TEST_CASE("a member jacobian is used, roots of a cubic are classified") {
     const Cubic m;
     const InputCondition<double> c{"none", zeros<double>(1)};
     Matrix<double> starts(1, 6);
@@ -535,7 +535,7 @@ TEST_CASE("a member jacobian is used; roots of a cubic are classified") {
     }
 }
 
-TEST_CASE("finite-difference Jacobians find the same points; results do not depend on the thread count") {
+TEST_CASE("finite-difference Jacobians find the same points, results do not depend on the thread count") {
     Rng rng(41);
     auto net = RateNetwork<Tanh<double>>::random(30, 1.6, 10.0, rng);
     const InputCondition<double> c{"none", zeros<double>(30)};
@@ -566,7 +566,7 @@ TEST_CASE("finite-difference Jacobians find the same points; results do not depe
     }
 }
 
-TEST_CASE("errors: invalid options and inputs are named; NaN from the model names the initial state") {
+TEST_CASE("errors: invalid options and inputs are named, NaN from the model names the initial state") {
     Rng rng(1);
     auto net = RateNetwork<Logistic<double>>::random(5, 0.5, 10.0, rng);
     const InputCondition<double> c{"u", zeros<double>(5)};
@@ -677,4 +677,26 @@ TEST_CASE("docs example: the delay-epoch fixed points of one_hemi_multi_fp_step"
     CHECK(found.count(FixedPointKind::stable) == 4);
     CHECK(found.count(FixedPointKind::saddle) == 5);
     CHECK(found.count(StartStatus::not_converged) == 0);
+}
+
+TEST_CASE("float: the Inagaki population model's points agree with double within the float error bound") {
+    const auto p = inagaki2019_preset("one_hemi_multi_fp_step");
+    Matrix<double> diagonal(4, 26);
+    for (index_t k = 0; k < 26; ++k) diagonal.col(k).setConstant(-5.0 + double(k));
+    const Matrix<double> starts = sample_initial_states<double>({diagonal}, 256, 5.0, 1);
+    const auto d = find_fixed_points(make_inagaki2019_model<double>(p), {"delay", Vector<double>::Constant(4, p.ramp_amp)},
+                                     starts);
+    const auto f = find_fixed_points(make_inagaki2019_model<float>(p),
+                                     {"delay", Vector<float>::Constant(4, float(p.ramp_amp))}, starts.cast<float>());
+    CHECK(f.analytic_jacobian);
+    CHECK(f.count(FixedPointKind::stable) == d.count(FixedPointKind::stable));
+    CHECK(f.count(FixedPointKind::saddle) == d.count(FixedPointKind::saddle));
+    for (const auto& fp : f.points) {
+        CHECK(double(fp.residual) <= 1e-5);
+        // the double root is within the float point's own bound (‖F‖/σ_min) plus float rounding of h
+        const long k = nearest(d, Vector<double>(fp.x.cast<double>()), root_distance_bound(fp) + 1e-5 * fp.x.norm(),
+                               fp.kind);
+        CHECK_MESSAGE(k >= 0, to_string(fp.kind) << " float point " << fp.x.transpose() << " has no double twin");
+        if (k >= 0) CHECK(fp.n_unstable == d.points[std::size_t(k)].n_unstable);
+    }
 }
