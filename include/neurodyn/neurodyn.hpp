@@ -55,6 +55,8 @@
 #include "neurodyn/io/npy.hpp"
 #include "neurodyn/io/report.hpp"
 #include "neurodyn/parallel/ensemble.hpp"
+#include "neurodyn/dynamics/fixed_points.hpp"
+#include "neurodyn/dynamics/jacobian.hpp"
 #include "neurodyn/experiments/continuous_attractor_task.hpp"
 #include "neurodyn/experiments/delayed_response.hpp"
 #include "neurodyn/experiments/inagaki2019_task.hpp"
