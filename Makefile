@@ -9,7 +9,7 @@ JOBS   ?= $(shell nproc)
 OUT    ?= out
 # The programs scripts/demo.sh runs: make demo builds only these.
 DEMO_PROGRAMS = inagaki2019_attractors alm_session_analysis rajan_force_training noise_robustness \
-                network_structure make_report
+                network_structure fixed_points make_report
 
 .PHONY: all deps configure build test demo gallery bench clean
 

@@ -30,7 +30,8 @@ bool hidden(const fs::path& root, const fs::path& p) {
 int main(int argc, char** argv) {
     std::string out = "out", report, gallery, intro;
     std::vector<std::string> order = {"attractors", "attractors_two_hemi_ramp", "attractors_continuous", "session",
-                                      "training_raw", "training_suppressed", "noise_robustness", "structure"};
+                                      "training_raw", "training_suppressed", "noise_robustness", "structure",
+                                      "fixed_points_attractor", "fixed_points_raw", "fixed_points_suppressed"};
     return examples::run_program(
         argc, argv, "Build the Markdown report of the example outputs",
         [&](CLI::App& app) {
