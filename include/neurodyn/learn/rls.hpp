@@ -212,6 +212,16 @@ template <class T>
 inline void fused_triangle(T* P, const T* k, const T* r, T* kn, T* part, T mc, T scale, index_t a, index_t b,
                            index_t n) noexcept {
     index_t j = a;
+    // Single columns first, so that every 8-column block below has n − j ≡ 0 (mod 8): its
+    // column tails (rows j+8 … n−1) are then whole SIMD vectors, with no scalar remainder
+    // (at N = 87 the remainders took about half of the pass). Depends on n and a only.
+    for (const index_t lead = std::min<index_t>(b - a, (n - a) % 8); j < a + lead; ++j) {
+        T* cj = P + j * n;
+        const T sj = mc * k[j];
+        const T d = (cj[j] + sj * k[j]) * scale;
+        cj[j] = d;
+        kn[j] = d * r[j] + fused_column(cj, k, r, part, sj, scale, r[j], j + 1, n);
+    }
     for (; j + 8 <= b; j += 8) fused_block<8>(P, k, r, kn, part, mc, scale, j, n);
     for (; j + 4 <= b; j += 4) fused_block<4>(P, k, r, kn, part, mc, scale, j, n);
     for (; j < b; ++j) {
