@@ -6,7 +6,8 @@
 //       training step (N = 87, the ALM-like synthetic targets, frozen OU inputs, g = 1.2).
 //       Counters: per_iteration (s), per_step (mean over the 24000 steps), bytes_per_second
 //       (bytes each implementation must move: a fused training step 3N²·s, a test step N²·s;
-//       straightforward 7N²·s and N²·s), speedup (straightforward / neurodyn, neurodyn rows).
+//       straightforward 7N²·s and N²·s), speedup (straightforward / neurodyn, neurodyn rows),
+//       train_step / test_step (mean time of a learning step and of a test step).
 //   force_training/realizations/<mode>/87/2   mode: sequential | concurrent
 //       two realisations (independent networks and inputs) one iteration each, one after the
 //       other or one per core (std::thread); `identical` = 1 when the concurrent weights are
@@ -77,17 +78,23 @@ void BM_neurodyn(benchmark::State& st) {
     const Task& t = task();
     ForceTrainer tr(t.network(1), t.R, t.inputs(1), options());
     iteration(tr);  // warm: the first iteration touches every page
-    double total = 0, best = 1e300;
+    double total = 0, best = 1e300, train = 0;
     for (auto _ : st) {
         const auto t0 = std::chrono::steady_clock::now();
-        iteration(tr);
+        for (index_t c = 0; c < 2; ++c) tr.train_trial(c);
+        const auto t1 = std::chrono::steady_clock::now();
+        for (index_t c = 0; c < 2; ++c) benchmark::DoNotOptimize(tr.test(c).data());
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         st.SetIterationTime(sec);
         total += sec;
+        train += std::chrono::duration<double>(t1 - t0).count();
         best = std::min(best, sec);
     }
     counters(st, total / double(st.iterations()), true);
     st.counters["best_iteration"] = best;
+    // Mean time of a training step (RLS update) and of a test step.
+    st.counters["train_step"] = train / double(st.iterations()) / (2 * double(t.K));
+    st.counters["test_step"] = (total - train) / double(st.iterations()) / (2 * double(t.K));
     if (g_reference.count("iteration")) st.counters["speedup"] = g_reference["iteration"] / (total / double(st.iterations()));
 }
 
