@@ -155,6 +155,37 @@ TEST_CASE("RLS readout equals the ridge-regression solution (double, 1e-8)") {
     CHECK(rel(W, ridge) < 1e-8);
 }
 
+TEST_CASE("RlsUpdater: the whole (small N) and the triangle (large N) P agree, and the whole P stays exactly symmetric") {
+    for (double lambda : {1.0, 0.97}) {
+        const index_t n = 100;  // whole below rls_whole_max_size; compare with the triangle form of 2n
+        REQUIRE(n <= rls_whole_max_size);
+        REQUIRE(2 * n > rls_whole_max_size);
+        const Matrix<double> X = samples<double>(n, 60, 21);
+        RlsUpdater<double> whole(n, 0.5, lambda), tri(2 * n, 0.5, lambda);
+        // The 2n-unit updater sees the samples padded with zeros: its top-left n×n block is the
+        // same RLS recursion, computed by the triangle pass.
+        Matrix<double> X2 = Matrix<double>::Zero(2 * n, 60);
+        X2.topRows(n) = X;
+        whole.gain(X.col(0));
+        tri.gain(X2.col(0));
+        for (index_t t = 1; t < 60; ++t) {
+            whole.update_and_gain(Vector<double>(X.col(t)));
+            tri.update_and_gain(Vector<double>(X2.col(t)));
+        }
+        const Matrix<double> Pw = whole.P(), Pt = tri.P().topLeftCorner(n, n);
+        CAPTURE(lambda);
+        CHECK(Pw == Pw.transpose());  // exactly: k_i k_j is the same product for (i, j) and (j, i)
+        CHECK((Pw - Pt).norm() / Pt.norm() < 1e-12);
+        CHECK((whole.k() - tri.k().head(n)).norm() / tri.k().norm() < 1e-12);
+        // A checkpoint round trip of P gives the same gains bitwise.
+        RlsUpdater<double> back(n, 0.5, lambda);
+        back.set_P(Pw);
+        back.gain(X.col(5));
+        whole.gain(X.col(5));
+        CHECK(back.k() == whole.k());
+    }
+}
+
 TEST_CASE("RLS passes give bitwise the same numbers on 1 and 2 threads") {
 #ifdef _OPENMP
     const int before = omp_get_max_threads();
