@@ -14,9 +14,11 @@
 //
 // Bytes per step (s = sizeof(scalar)):
 //   neurodyn all:             P lower triangle read+write (N²·s) + J read+write (2N²·s) = 3N²·s
-//                             (= 24·N² bytes in double)
+//                             (= 24·N² bytes in double); up to rls_whole_max_size (128) P is
+//                             stored whole (2N²·s): 4N²·s
 //   straightforward all:      P·r (N²s) + P rank-1 (2N²s) + J·r (N²s) + J rank-1 (2N²s) + J·r (N²s) = 7N²·s
 //   neurodyn readout:         P lower triangle read+write (N²s) + J·r for the dynamics (N²s) = 2N²·s
+//                             (3N²·s up to rls_whole_max_size)
 //   straightforward readout:  P·r (N²s) + P rank-1 (2N²s) + J·r (N²s) = 4N²·s
 // The bandwidth is a STREAM triad a = b + s·c over 3 × 64 MiB arrays, counting 4 × 8 bytes
 // per element (two reads, one write and the write-allocate read), best of 1 and 2 threads,
@@ -170,7 +172,9 @@ template <class T, bool Readout>
 void finish(benchmark::State& state, bool fused, index_t n, long allocs, index_t steps, double best,
             double bandwidth) {
     const double s = double(sizeof(T)), N2 = double(n) * double(n);
-    const double fused_bytes = (Readout ? 2.0 : 3.0) * N2 * s;
+    // Up to rls_whole_max_size P is stored whole (read + written: 2N²·s instead of N²·s).
+    const double p_bytes = n <= rls_whole_max_size ? 2.0 : 1.0;
+    const double fused_bytes = (Readout ? 1.0 + p_bytes : 2.0 + p_bytes) * N2 * s;
     const double bytes = fused ? fused_bytes : (Readout ? 4.0 : 7.0) * N2 * s;
     const double per_iteration = double(steps) / double(std::max<int64_t>(1, state.iterations()));
     state.SetBytesProcessed(int64_t(bytes * double(steps)));
