@@ -33,7 +33,10 @@
 ///   P ← P − c k kᵀ and k = P_new r_{t+1} in one pass over the lower triangle of P
 ///   (both passes in one parallel region when every presynaptic unit learns).
 /// With a stepper that evaluates the model more than once per step (RK4), or a model without
-/// a recurrent form, W is updated first and the stepper calls the model itself.
+/// a recurrent form, W is updated first and the stepper calls the model itself. When n is not
+/// a multiple of 8 the fast path of a recurrent policy without `constrain` works on a row-padded
+/// copy of J (aligned SIMD columns): `network()` receives the weights at the end of every trial
+/// (after a numerical_error it still holds those of the trial's start).
 ///
 /// An iteration trains on every condition (trial type) in turn, then runs every condition
 /// without learning and scores it with pVar on the **trained rows** (rates against R; outputs
