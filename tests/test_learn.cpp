@@ -186,6 +186,39 @@ TEST_CASE("RlsUpdater: the whole (small N) and the triangle (large N) P agree, a
     }
 }
 
+TEST_CASE("update_weights_and_gain, small N with W padded like P: bitwise the two separate calls") {
+    for (index_t n : {64, 87}) {
+        for (double lambda : {1.0, 0.98}) {
+            const index_t ld = (n + 7) / 8 * 8;  // the trainer's padded J
+            const Matrix<double> X = samples<double>(n, 6, 31);
+            Matrix<double> W0 = Matrix<double>::Zero(ld, n);
+            W0.topRows(n) = Matrix<double>::Random(n, n) * 0.1;
+            Vector<double> e = Vector<double>::Zero(ld);
+            e.head(n) = Vector<double>::LinSpaced(n, -1, 1);
+            RlsUpdater<double> a(n, 1.0, lambda), b(n, 1.0, lambda);
+            Matrix<double> Wa = W0, Wb = W0;
+            Vector<double> za(ld), zb(ld);
+            Rank1Workspace<double> ws;
+            a.gain(X.col(0));
+            b.gain(X.col(0));
+            for (index_t t = 1; t < 6; ++t) {
+                const Vector<double> next = X.col(t);
+                a.update_weights_and_gain(Wa, -a.c(), e, next, za, ws);  // one loop over W and P
+                const Vector<double> k = b.k();
+                rank1_update_and_multiply(Wb, -b.c(), e, k, next, zb, ws);
+                b.update_and_gain(next);
+            }
+            CAPTURE(n);
+            CAPTURE(lambda);
+            CHECK(Wa == Wb);
+            CHECK(za == zb);
+            CHECK(a.P() == b.P());
+            CHECK(a.k() == b.k());
+            CHECK(Wa.bottomRows(ld - n).isZero(0.0));  // padding rows stay zero
+        }
+    }
+}
+
 TEST_CASE("RLS passes give bitwise the same numbers on 1 and 2 threads") {
 #ifdef _OPENMP
     const int before = omp_get_max_threads();

@@ -647,6 +647,10 @@ public:
         detail::check_size("r_next", r_next.size(), size());
         detail::check_size("z", z.size(), rows);
         const int wp = detail::rank1_pieces(rows, cols), pp = int(bounds_.size()) - 1;  // 8 and 8
+        if (whole_ && rows == ld_ && wp == 1) {  // small, W row-padded like P: one loop for both
+            whole_weights_and_gain(W, s, e, r_next, z);
+            return c_;
+        }
         if (wp != pp || wp == 1) {  // small (or few columns): the two calls, same numbers
             rank1_update_and_multiply(W, s, e, k_, r_next, z, ws);
             return update_and_gain(r_next);
@@ -758,6 +762,37 @@ private:
         else
             detail::symmetric_pass<Next, false>(P_.data(), ld_, n_, kp_.data(), rp_.data(), kn_.data(), mc, il);
         if constexpr (Next) k_ = kn_.head(n_);
+    }
+
+    /// update_weights_and_gain for a whole P and a W padded to the same rows: each block of 8
+    /// columns updates W and P in one loop over the rows (one pass over the step's data instead
+    /// of two). Every number is computed as in update_columns and symmetric_columns8, so the
+    /// result is bitwise that of the two separate calls.
+    void whole_weights_and_gain(Matrix<T>& W, T s, const Vector<T>& e, const Vector<T>& r_next, Vector<T>& z) {
+        const T mc = -c_, il = T(1.0 / lambda_);
+        const bool forget = lambda_ != 1.0;
+        std::copy(k_.data(), k_.data() + n_, kp_.data());
+        std::copy(r_next.data(), r_next.data() + n_, rp_.data());
+        kn_.setZero();
+        z.setZero();
+        const index_t ld = ld_, n = n_;
+        T* Wd = W.data();
+        T* P = P_.data();
+        index_t j = 0;
+        for (; j + 8 <= n; j += 8) {
+            T sk[8];
+            for (int c = 0; c < 8; ++c) sk[c] = s * k_[j + c];
+            detail::update_and_accumulate8(Wd + j * ld, ld, e.data(), z.data(), sk, rp_.data() + j, ld);
+            if (forget) detail::symmetric_columns8<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+            else detail::symmetric_columns8<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+        }
+        detail::update_columns(Wd, ld, e.data(), z.data(), s, k_.data(), rp_.data(), j, n);  // W: the rest
+        for (; j < n; ++j) {
+            if (forget) detail::symmetric_column<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+            else detail::symmetric_column<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+        }
+        k_ = kn_.head(n_);
+        set_gain(r_next);
     }
 
     /// k_next += the partials in piece order; k ← k_next.
