@@ -28,7 +28,8 @@ std::string slurp(const fs::path& p) {
 }  // namespace
 
 TEST_CASE_TEMPLATE("npy: 3-D round trip keeps shape and values", T, float, double) {
-    const auto d = tmpdir("npy_roundtrip");
+    // One folder per scalar type: ctest runs the float and double cases in parallel.
+    const auto d = tmpdir(sizeof(T) == 4 ? "npy_roundtrip_float" : "npy_roundtrip_double");
     xt::xarray<T> a = xt::zeros<T>({2, 3, 4});
     for (std::size_t i = 0; i < a.size(); ++i) a.flat(i) = T(0.5) * T(i) - T(3);
     save_npy(d / "a.npy", a);
