@@ -255,16 +255,7 @@ private:
 /// mean ± sd CD projections over time per (level, type, outcome).
 inline ContinuousAttractorTaskResult run_continuous_attractor_task(const ContinuousAttractorTaskOptions& opt = {}) {
     opt.validate();
-    DelayedResponseOptions o;
-    o.trials_per_type = opt.trials_per_type;
-    o.seed = opt.seed;
-    o.pv_levels = opt.pv_levels;
-    o.threads = opt.threads;
-    o.record_every = opt.record_every;
-    o.record_projections = opt.record_projections;
-    o.keep_trials = opt.keep_trials;
-    o.batch = opt.batch;
-    o.progress = opt.progress;
+    const DelayedResponseOptions o = delayed_response_options(opt);
     ContinuousAttractorTaskResult res;
     static_cast<DelayedResponseResult&>(res) = run_delayed_response(ContinuousAttractorPolicy(opt), o);
     res.options = opt;

@@ -83,6 +83,23 @@ struct DelayedResponseOptions {
     std::size_t batch = 256;             ///< trials in flight (bounds memory)
     std::function<void(long, long)> progress = {};
 };
+/// The protocol fields of a task's own options struct (same names: trials_per_type, seed,
+/// pv_levels, threads, record_every, record_projections, keep_trials, batch, progress).
+template <class TaskOptions>
+DelayedResponseOptions delayed_response_options(const TaskOptions& t) {
+    DelayedResponseOptions o;
+    o.trials_per_type = t.trials_per_type;
+    o.seed = t.seed;
+    o.pv_levels = t.pv_levels;
+    o.threads = t.threads;
+    o.record_every = t.record_every;
+    o.record_projections = t.record_projections;
+    o.keep_trials = t.keep_trials;
+    o.batch = t.batch;
+    o.progress = t.progress;
+    return o;
+}
+
 
 /// One trial's outcome.
 struct DelayedResponseTrial {

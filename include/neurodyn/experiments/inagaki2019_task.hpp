@@ -280,16 +280,8 @@ struct Inagaki2019TaskResult : DelayedResponseResult {
 inline Inagaki2019TaskResult run_inagaki2019_task(const Inagaki2019Preset& preset,
                                                   const Inagaki2019TaskOptions& opt = {}) {
     preset.validate();
-    DelayedResponseOptions o;
-    o.trials_per_type = opt.trials_per_type;
-    o.seed = opt.seed;
-    o.pv_levels = opt.pv_levels.empty() ? preset.pv_levels : opt.pv_levels;
-    o.threads = opt.threads;
-    o.record_every = opt.record_every;
-    o.record_projections = opt.record_projections;
-    o.keep_trials = opt.keep_trials;
-    o.batch = opt.batch;
-    o.progress = opt.progress;
+    DelayedResponseOptions o = delayed_response_options(opt);
+    if (o.pv_levels.empty()) o.pv_levels = preset.pv_levels;
     Inagaki2019TaskResult res;
     static_cast<DelayedResponseResult&>(res) = run_delayed_response(Inagaki2019Policy<8>(preset, opt.side), o);
     res.preset = preset;
