@@ -296,3 +296,65 @@ TEST_CASE_TEMPLATE("PopulationModel on any state type: lanes equal single trials
     CHECK_THROWS_AS((PopulationModel<Softplus<T>, T, 4>(Matrix<T>::Zero(3, 3), Vector<T>::Ones(3), Vector<T>::Zero(3))),
                     invalid_parameter);
 }
+
+TEST_CASE_TEMPLATE("Logistic and Tanh: vectorised apply against the scalar operator()", T, float, double) {
+    // Relative difference in units of ε. Logistic: Eigen's packet exp is within ~1 ulp of
+    // std::exp and its error reaches the result damped (factor e^{−h}/(1 + e^{−h}) ≤ 1), plus
+    // two roundings (the sum and the reciprocal) on each side: ≤ 4ε. Range: down to where the
+    // result is still a normal number. Tanh: float uses Eigen's rational approximation (a few
+    // ulp, clamped to ±tanh(7.9) ≈ ±(1 − 4ε)); double uses Kahan's expm1 (u − 1)·x/log u,
+    // a few ulp per factor: ≤ 8ε both. Tanh is odd: the vectorised form exactly so.
+    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+    const double eps = double(std::numeric_limits<T>::epsilon());
+    const T lo = sizeof(T) == 4 ? T(-87) : T(-708);
+    A h(5003);
+    h.head(4001) = A::LinSpaced(4001, lo, T(40));
+    h.segment(4001, 1000) = A::LinSpaced(1000, T(-6), T(6)).sign() * Eigen::pow(T(10), A::LinSpaced(1000, T(-12), T(0.6)));
+    h[5001] = T(0);
+    h[5002] = T(-1e-30);
+    A y(h.size());
+    const Logistic<T> lg;
+    lg.apply(h, y);
+    double worst = 0;
+    for (index_t i = 0; i < h.size(); ++i) {
+        const double s = double(lg(h[i]));
+        worst = std::max(worst, std::abs(double(y[i]) - s) / s / eps);
+    }
+    MESSAGE("Logistic worst relative difference: " << worst << " eps");
+    CHECK(worst <= 4);
+    CHECK(y[5001] == T(0.5));
+
+    const Tanh<T> th;
+    A x(3000);
+    x.head(1000) = A::LinSpaced(1000, T(-30), T(30));
+    x.segment(1000, 1000) = Eigen::pow(T(10), A::LinSpaced(1000, T(-30), T(1.5)));  // tiny to large
+    x.tail(1000) = -x.segment(1000, 1000);
+    A t(x.size());
+    th.apply(x, t);
+    worst = 0;
+    for (index_t i = 0; i < x.size(); ++i) {
+        const double s = double(th(x[i]));
+        worst = std::max(worst, std::abs(double(t[i]) - s) / std::abs(s) / eps);
+    }
+    MESSAGE("Tanh worst relative difference: " << worst << " eps");
+    CHECK(worst <= 8);
+    CHECK((t.segment(1000, 1000) == -t.tail(1000)).all());
+    // Zero, infinities and NaN pass through as the scalar form gives them.
+    A z(4);
+    z << T(0), std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(), std::numeric_limits<T>::quiet_NaN();
+    A tz(4), lz(4);
+    th.apply(z, tz);
+    lg.apply(z, lz);
+    CHECK(tz[0] == T(0));
+    CHECK(tz[1] == T(1));
+    CHECK(tz[2] == T(-1));
+    CHECK(std::isnan(tz[3]));
+    CHECK(lz[1] == T(1));
+    CHECK(lz[2] == T(0));
+    CHECK(std::isnan(lz[3]));
+    // Fixed-size lane batches take the same path.
+    Eigen::Array<T, 4, 8> hb, rb;
+    hb.reshaped() = Eigen::Array<T, 32, 1>::LinSpaced(32, T(-5), T(5));
+    th.apply(hb, rb);
+    for (int i = 0; i < 32; ++i) CHECK(std::abs(double(rb(i)) - std::tanh(double(hb(i)))) <= 8 * eps * std::abs(std::tanh(double(hb(i)))) + 1e-300);
+}

@@ -38,7 +38,9 @@ public:
         if constexpr (requires { phi_.validate(); }) phi_.validate();
     }
 
-    /// J ~ N(0, g²/N), the chaotic regime for g > 1 (Sompolinsky, Crisanti & Sommers 1988).
+    /// J ~ N(0, g²/N). The autonomous network turns chaotic when the effective gain g·φ′ at its
+    /// fixed point exceeds 1 (Sompolinsky, Crisanti & Sommers 1988): g > 1 for tanh (φ′(0) = 1),
+    /// but with the logistic (φ′ ≤ 1/4) g·max φ′ = g/4, so chaos needs g > 4 at the least.
     static RateNetwork random(index_t n, double g, double tau, Rng& rng, Activation phi = {}) {
         require(n > 0, "n", n, "must be >= 1");
         require_nonnegative("g", g);
