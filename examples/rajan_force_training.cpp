@@ -4,7 +4,12 @@
 //
 //   rajan_force_training [--targets FILE.npy | --session FILE.mat | --synthetic session|simple]
 //                        [--variant raw|suppressed] [--realizations K] [--iterations M] [--seed S]
-//                        [--data-seed D] [--checkpoint-dir D] --out DIR [--no-figures]
+//                        [--data-seed D] [--checkpoint-dir D] [--protocol textbook|seed] --out DIR [--no-figures]
+//
+// --protocol seed trains as the Python study did (docs/force_training.md, "The seed protocol"):
+// state carried over from 0, P(0) = 10 I (unless --alpha), the double-discounted update, logit
+// clip 1e-5, the study's pVar and frozen input; the folder records it, with the study's shared
+// noise model for the perturbation programs.
 //
 // Targets: float64 .npy of shape (2, neurons, steps of 1 ms), index 0 right, 1 left, Hz or
 // normalised (normalised jointly here); a MATLAB session (correct control-trial PSTHs); by
@@ -155,7 +160,8 @@ void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs&
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string targets_file, session_file, variant = "raw", checkpoint_dir;
+    std::string targets_file, session_file, variant = "raw", checkpoint_dir, protocol = "textbook";
+    CLI::Option* alpha_option = nullptr;
     RajanOptions o;
     examples::OutputOptions options;
     double tau_wn = o.inputs.tau_wn, h0 = o.inputs.h0;
@@ -173,7 +179,12 @@ int main(int argc, char** argv) {
         app.add_option("--iterations", o.max_iterations, "iteration cap per realisation")->check(count_in(1, 100'000));
         app.add_option("--seed", o.seed, "seed of networks and inputs");
         app.add_option("--g", o.g, "gain of the initial random J")->check(non_negative());
-        app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha")->check(positive());
+        alpha_option = app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha (seed protocol: 0.1)")
+                           ->check(positive());
+        app.add_option("--protocol", protocol,
+                       "textbook (Rajan et al.) or seed (the Python study's conventions: state carried over from 0, "
+                       "P(0) = 10 I, update with the updated P, logit clip 1e-5, its pVar and input)")
+            ->check(CLI::IsMember({"textbook", "seed"}));
         app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions")->check(finite_in(-1e6, 1));
         app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(count_in(1, 1'000'000));
         app.add_option("--tau-wn", tau_wn, "OU input correlation time, ms")->check(positive());
@@ -197,6 +208,12 @@ int main(int argc, char** argv) {
     return examples::run_program(argc, argv, about, setup, [&] {
         require(targets_file.empty() || session_file.empty(), "--targets/--session", "both given", "give one of them");
         o.variant = variant == "suppressed" ? TargetVariant::suppressed : TargetVariant::raw;
+        if (protocol == "seed") {
+            const RajanOptions s = RajanOptions::seed_protocol();
+            o.protocol = s.protocol;
+            o.target_clip = s.target_clip;
+            if (alpha_option->count() == 0) o.alpha = s.alpha;
+        }
         o.inputs = FrozenOu{tau_wn, h0};
         o.checkpoint_dir = checkpoint_dir;
         o.validate();
@@ -258,7 +275,7 @@ int main(int argc, char** argv) {
         require_allocation("--realizations", o.realizations,
                            {std::uint64_t(o.realizations), 2 * std::uint64_t(N) * std::uint64_t(N + K)}, sizeof(double));
         std::cerr << note.str() << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
-                  << o.max_iterations << " iterations, variant " << variant << "\n";
+                  << o.max_iterations << " iterations, variant " << variant << ", " << protocol << " protocol\n";
 
         // ---- train
         const RajanResult res = rajan_training(rates, epochs, o);
@@ -298,7 +315,7 @@ int main(int argc, char** argv) {
             const auto& b = res.runs[best];
             int selective = 0;
             for (int p : res.target_preference) selective += p != 0;
-            auto m = Manifest::open(out, std::string("FORCE training (") + variant + " targets)");
+            auto m = Manifest::open(out, std::string("FORCE training (") + variant + " targets, " + protocol + " protocol)");
             m.number("units", double(N))
                 .number("delay-selective target neurons", selective)
                 .number("realisations trained", double(o.realizations))

@@ -16,6 +16,13 @@
 ///   of the raw target rates, which must then be ≥ 0). Network preferences use the same
 ///   sign on the network's test rates.
 ///
+/// - `protocol`: `textbook` (default, above) or `seed` (`RajanOptions::seed_protocol()`), the
+///   Python study's conventions (learn/seed_protocol.hpp): every network state starts at 0 and
+///   is carried over, the double-discounted update, P(0) = 10·I, error J r − logit(R), targets
+///   clipped at 1e-5 (normalised with ε = 1e-5 instead of 1e-3), the study's pVar and strict
+///   stopping rule, and the study's frozen input (`SeedFrozenOu`: Euler recursion from 0.5).
+///   The test rates kept per realisation are the last iteration's test runs, as the study
+///   keeps them.
 /// - Checkpoints (`checkpoint_dir`) record, besides the trainer's own parameters, the
 ///   protocol's (`rajan_run_parameters`: seed, g, realisation, variant, input statistics):
 ///   resuming with a different --seed, --g or a lower --iterations is refused, naming it.
@@ -99,6 +106,28 @@ struct RajanOptions {
     /// targets, alpha, … or more iterations than max_iterations) is refused with a file_error
     /// naming the first difference (`rajan_run_parameters`, learn::ForceTrainer::resume).
     std::filesystem::path checkpoint_dir;
+    /// The training protocol (see the file comment); `seed_protocol()` sets it with the
+    /// study's values of alpha and the target clip.
+    learn::ForceProtocol protocol = learn::ForceProtocol::textbook;
+    /// Targets clipped to [ε, 1 − ε] before the logit (learn::ForceOptions::target_clip) and
+    /// normalised with this ε (0: the default normalisation ε, no clip in the trainer).
+    double target_clip = 0.0;
+    /// The seed protocol's input starts at this value (SeedFrozenOu::start).
+    double input_start = 0.5;
+
+    /// The Python study's protocol: seed, P(0) = 10·I (alpha 0.1), targets clipped at 1e-5.
+    /// \code
+    /// auto o = neurodyn::RajanOptions::seed_protocol();
+    /// o.realizations = 10;
+    /// auto res = neurodyn::rajan_training(t.rates, t.epochs, o);
+    /// \endcode
+    static RajanOptions seed_protocol() {
+        RajanOptions o;
+        o.protocol = learn::ForceProtocol::seed;
+        o.alpha = 0.1;
+        o.target_clip = 1e-5;
+        return o;
+    }
 
     void validate() const {
         require(realizations >= 1, "realizations", realizations, "must be >= 1");
@@ -109,6 +138,12 @@ struct RajanOptions {
         require_nonnegative("selectivity_threshold", selectivity_threshold);
         require(agreement_required >= 0 && agreement_required < 1, "agreement_required", agreement_required,
                 "must be in [0, 1)");
+        require(target_clip >= 0 && target_clip < 0.5, "target_clip", target_clip, "must be in [0, 0.5)");
+        require(protocol != learn::ForceProtocol::seed || dt == 1.0, "dt", dt,
+                "must be 1 ms under the seed protocol (its input recursion is defined per 1-ms step)");
+        require(protocol != learn::ForceProtocol::seed || train_every == 1, "train_every", train_every,
+                "must be 1 under the seed protocol");
+        require(std::isfinite(input_start), "input_start", input_start, "must be finite");
     }
 };
 
@@ -145,7 +180,8 @@ inline RateNetwork<Logistic<double>, double> realization_network(const RajanOpti
 }
 
 /// The frozen OU inputs (2, units, steps) of realisation k, exactly as `rajan_training` draws
-/// them: `o.inputs` with seed·1000003 + k, shared in `o.shared_epochs`, on a grid of `o.dt`.
+/// them: `o.inputs` with seed·1000003 + k, shared in `o.shared_epochs`, on a grid of `o.dt`
+/// (seed protocol: `SeedFrozenOu` with o.inputs' τ_WN and h₀ and `o.input_start`).
 /// \code
 /// auto h = neurodyn::realization_inputs<double>(options, 87, 6000, epochs, 3);
 /// \endcode
@@ -153,8 +189,15 @@ template <Real T = double>
 xt::xtensor<T, 3> realization_inputs(const RajanOptions& o, index_t units, index_t steps, const TaskEpochs& epochs,
                                      index_t k) {
     require(k >= 0, "realization", k, "must be >= 0");
-    return o.inputs.generate<T>(units, 2, TimeGrid(o.dt, steps), epochs, o.shared_epochs,
-                                o.seed * 1000003ULL + std::uint64_t(k));
+    const std::uint64_t seed = o.seed * 1000003ULL + std::uint64_t(k);
+    if (o.protocol == learn::ForceProtocol::seed) {
+        SeedFrozenOu ou;
+        ou.tau_wn = o.inputs.tau_wn;
+        ou.h0 = o.inputs.h0;
+        ou.start = o.input_start;
+        return ou.generate<T>(units, 2, TimeGrid(o.dt, steps), epochs, o.shared_epochs, seed);
+    }
+    return o.inputs.generate<T>(units, 2, TimeGrid(o.dt, steps), epochs, o.shared_epochs, seed);
 }
 
 /// The protocol-level parameters of realisation k that change its training and that the
@@ -174,7 +217,8 @@ inline std::vector<std::pair<std::string, std::string>> rajan_run_parameters(con
             {"RajanOptions.variant", o.variant == TargetVariant::suppressed ? "suppressed" : "raw"},
             {"RajanOptions.inputs.tau_wn", learn::exact_text(o.inputs.tau_wn)},
             {"RajanOptions.inputs.h0", learn::exact_text(o.inputs.h0)},
-            {"RajanOptions.shared_epochs", shared}};
+            {"RajanOptions.shared_epochs", shared},
+            {"RajanOptions.input_start", learn::exact_text(o.input_start)}};
 }
 
 /// Hash (FNV-1a of the row-major bytes, 16 hex digits) of a realisation's frozen inputs, as
@@ -201,7 +245,7 @@ inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const Tas
     out.target_preference = delay_preference(rates, delay, o.selectivity_threshold);
     const auto trained_rates =
         o.variant == TargetVariant::suppressed ? suppress_nonpreferred(rates, out.target_preference) : rates;
-    out.targets = normalise_jointly(trained_rates);
+    out.targets = o.target_clip > 0 ? normalise_jointly(trained_rates, o.target_clip) : normalise_jointly(trained_rates);
     // pVar must be defined for both conditions before anything is trained.
     for (std::size_t c = 0; c < 2; ++c) {
         Matrix<double> R(N, K);
@@ -229,7 +273,9 @@ inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const Tas
             const auto t0 = std::chrono::steady_clock::now();
             auto net = realization_network(o, N, k);
             const auto h = realization_inputs<double>(o, N, K, epochs, k);
-            learn::ForceOptions fo;
+            learn::ForceOptions fo =
+                o.protocol == learn::ForceProtocol::seed ? learn::ForceOptions::seed_protocol() : learn::ForceOptions{};
+            fo.target_clip = o.target_clip;
             fo.alpha = o.alpha;
             fo.train_every = o.train_every;
             fo.dt = o.dt;
@@ -252,7 +298,10 @@ inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const Tas
             r.J_trained = trainer.network().weights();
             r.rates = xt::xtensor<double, 3>::from_shape({2, std::size_t(N), std::size_t(K)});
             for (index_t c = 0; c < 2; ++c) {
-                const Matrix<double>& x = trainer.test(c);
+                // Seed: the last iteration's test runs, as the study keeps them (a fresh test
+                // of the trained network would start from x = 0 with column 0 at 0).
+                const bool last = o.protocol == learn::ForceProtocol::seed && trainer.last_test_rates(c).size() > 0;
+                const Matrix<double>& x = last ? trainer.last_test_rates(c) : trainer.test(c);
                 for (index_t i = 0; i < N; ++i)
                     for (index_t s = 0; s < K; ++s) r.rates(std::size_t(c), std::size_t(i), std::size_t(s)) = x(i, s);
             }

@@ -101,4 +101,111 @@ struct FrozenOu {
     }
 };
 
+/// The frozen input as the Python study generates it (the `seed` training protocol,
+/// learn/seed_protocol.hpp), beside FrozenOu's exact OU: an Euler recursion on 1-ms steps,
+///   h_t = h_{t−1} + (−h_{t−1} + h₀·ξ_t)/τ_WN,   h_0 = `start` (0.5) for every unit,
+/// with ξ ~ N(0, 1) for the common path S and ξ ~ N(0, `condition_sd`²) (0.5²) for a
+/// condition's own path. S runs through the whole trial; in the shared epochs (pre-sample and
+/// delay) every condition's input is S; in the others (sample, response) condition c
+/// continues from its own previous value (S at the last shared step) with its own noise, and
+/// on re-entering a shared epoch it jumps back to S. The process starts at 0.5, far from its
+/// stationary law (SD h₀/√(2τ_WN) ≈ 0.22 about 0), and relaxes over τ_WN: the study's inputs
+/// drift from 0.5 towards 0 over the trial. Streams: Rng(seed, 0, 0xF5) for S, Rng(seed, 1 + c,
+/// 0xF5) for condition c. `generate_from` applies the same recursion to given normals (to
+/// replay another generator's numbers, e.g. the study's own).
+/// \code
+/// neurodyn::TaskEpochs ep(1650.0);
+/// ep.add("presample", 0, 300).add("sample", 300, 800).add("delay", 800, 1400).add("response", 1400, 1650);
+/// auto h = neurodyn::SeedFrozenOu{}.generate<double>(12, 2, neurodyn::TimeGrid(1.0, 1650), ep,
+///                                                    {"presample", "delay"}, seed);
+/// \endcode
+struct SeedFrozenOu {
+    double tau_wn = 1000.0;     ///< τ_WN (ms)
+    double h0 = 10.0;           ///< amplitude h₀
+    double start = 0.5;         ///< value of every unit at step 0
+    double condition_sd = 0.5;  ///< SD of the normals that drive a condition's own path
+
+    void validate() const {
+        require_positive("tau_wn", tau_wn);
+        require_nonnegative("h0", h0);
+        require(std::isfinite(start), "start", start, "must be finite");
+        require_nonnegative("condition_sd", condition_sd);
+    }
+
+    /// Inputs (conditions, neurons, grid.size()); the grid must have 1-ms steps (the study's
+    /// recursion is defined per step).
+    template <Real T = double>
+    xt::xtensor<T, 3> generate(index_t neurons, index_t conditions, const TimeGrid& grid, const TaskEpochs& epochs,
+                               const std::vector<std::string>& shared_epochs, std::uint64_t seed) const {
+        validate();
+        require(neurons >= 1, "neurons", neurons, "must be >= 1");
+        require(conditions >= 1, "conditions", conditions, "must be >= 1");
+        require(grid.dt() == 1.0, "dt", grid.dt(), "must be 1 ms for the seed protocol's input (one Euler step per ms)");
+        const index_t K = grid.size();
+        const std::vector<char> shared = shared_steps(grid, epochs, shared_epochs);
+        Matrix<double> common(neurons, K);
+        common.col(0).setZero();
+        {
+            Rng rng(seed, 0, 0xF5);
+            for (index_t k = 1; k < K; ++k)
+                for (index_t i = 0; i < neurons; ++i) common(i, k) = rng.normal();
+        }
+        std::vector<Matrix<double>> own(std::size_t(conditions), Matrix<double>::Zero(neurons, K));
+        for (index_t c = 0; c < conditions; ++c) {
+            Rng rng(seed, std::uint64_t(1 + c), 0xF5);
+            for (index_t k = 1; k < K; ++k)
+                if (!shared[std::size_t(k)])
+                    for (index_t i = 0; i < neurons; ++i) own[std::size_t(c)](i, k) = condition_sd * rng.normal();
+        }
+        return generate_from<T>(common, own, shared);
+    }
+
+    /// The steps (of `grid`) that fall in one of `shared_epochs` (1) or not (0).
+    static std::vector<char> shared_steps(const TimeGrid& grid, const TaskEpochs& epochs,
+                                          const std::vector<std::string>& shared_epochs) {
+        std::vector<char> shared(std::size_t(grid.size()), 0);
+        for (const auto& name : shared_epochs) {
+            const auto s = epochs.steps(name, grid);  // throws for an unknown epoch
+            for (auto i = s.first; i < s.last; ++i) shared[std::size_t(i)] = 1;
+        }
+        return shared;
+    }
+
+    /// The recursion on given normals: `common` (neurons × steps) drives S, `own[c]` (same
+    /// shape, already scaled by condition_sd) drives condition c on the steps that are not
+    /// shared; column 0 is unused (every unit starts at `start`).
+    template <Real T = double>
+    xt::xtensor<T, 3> generate_from(const Matrix<double>& common, const std::vector<Matrix<double>>& own,
+                                    const std::vector<char>& shared) const {
+        validate();
+        const index_t N = common.rows(), K = common.cols();
+        require(K >= 1 && N >= 1, "common", "an empty matrix", "must be neurons x steps");
+        require(index_t(shared.size()) == K, "shared", shared.size(), "must have one entry per step (" + std::to_string(K) + ")");
+        require(!own.empty(), "own", "no conditions", "must hold one matrix per condition");
+        for (const auto& m : own)
+            require(m.rows() == N && m.cols() == K, "own", std::to_string(m.rows()) + "x" + std::to_string(m.cols()),
+                    "must be " + std::to_string(N) + "x" + std::to_string(K) + " like `common`");
+        const auto C = own.size();
+        xt::xtensor<T, 3> out = xt::xtensor<T, 3>::from_shape({C, std::size_t(N), std::size_t(K)});
+        std::vector<double> S(std::size_t(N), start);
+        std::vector<std::vector<double>> h(C, std::vector<double>(std::size_t(N), start));
+        for (std::size_t c = 0; c < C; ++c)
+            for (index_t i = 0; i < N; ++i) out(c, std::size_t(i), 0) = T(start);
+        for (index_t k = 1; k < K; ++k) {
+            const bool sh = shared[std::size_t(k)] != 0;
+            for (index_t i = 0; i < N; ++i) {
+                // Explicit fma: the same bits in every build (a training folder regenerates its inputs).
+                const auto si = std::size_t(i);
+                S[si] = S[si] + std::fma(h0, common(i, k), -S[si]) / tau_wn;
+                for (std::size_t c = 0; c < C; ++c) {
+                    double& v = h[c][si];
+                    v = sh ? S[si] : v + std::fma(h0, own[c](i, k), -v) / tau_wn;
+                    out(c, si, std::size_t(k)) = T(v);
+                }
+            }
+        }
+        return out;
+    }
+};
+
 }  // namespace neurodyn

@@ -12,6 +12,11 @@
 /// against the recorded hash, so a build that rounds the generator differently fails with a
 /// clear file_error rather than loading a network with other inputs.
 ///
+/// A folder of the seed protocol (RajanOptions::protocol) records "protocol": "seed", its
+/// target clip and input start, and "noise_model" (the study's shared scalar noise, for the
+/// perturbation programs); the inputs are then regenerated with SeedFrozenOu. Folders without
+/// "protocol" are textbook ones.
+///
 /// \code
 /// neurodyn::save_training("out/training", result, epochs, options);
 /// auto setup = neurodyn::load_training_setup("out/training");
@@ -92,6 +97,12 @@ inline void save_training(const std::filesystem::path& dir, const RajanResult& r
     j["max_iterations"] = o.max_iterations;
     j["selectivity_threshold"] = o.selectivity_threshold;
     j["agreement_required"] = o.agreement_required;
+    j["protocol"] = learn::protocol_name(o.protocol);
+    j["target_clip"] = o.target_clip;
+    j["input_start"] = o.input_start;
+    j["noise_model"] = o.protocol == learn::ForceProtocol::seed
+                           ? "shared: amplitude * sqrt(1 / (2 tau)) * N(0, 1), one scalar per step for every unit"
+                           : "independent per unit";
     j["N"] = r.targets.shape()[1];
     j["steps"] = r.targets.shape()[2];
     j["trial_ms"] = epochs.trial_ms();
@@ -218,6 +229,17 @@ inline TrainingSetup load_training_setup(const std::filesystem::path& dir) {
     o.selectivity_threshold = setup_field<double>(j, file, "selectivity_threshold");
     o.agreement_required = setup_field<double>(j, file, "agreement_required");
     o.realizations = setup_field<index_t>(j, file, "realizations");
+    // Written since the seed protocol exists; older folders are textbook ones.
+    if (j.contains("protocol")) {
+        const auto protocol = setup_field<std::string>(j, file, "protocol");
+        try {
+            o.protocol = learn::parse_protocol(protocol);
+        } catch (const error&) {
+            throw file_error(file, "protocol", "is '" + protocol + "', expected 'seed' or 'textbook'");
+        }
+    }
+    if (j.contains("target_clip")) o.target_clip = setup_field<double>(j, file, "target_clip");
+    if (j.contains("input_start")) o.input_start = setup_field<double>(j, file, "input_start");
     o.progress = false;
     try {
         o.validate();

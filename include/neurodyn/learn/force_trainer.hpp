@@ -53,6 +53,14 @@
 /// non-finite or whose pVar is NaN throws `numerical_error` naming the step and the
 /// condition; the last good checkpoint is left untouched.
 ///
+/// Two protocols (`ForceOptions::protocol`): `textbook`, all of the above, and `seed`, the
+/// Python study's conventions (learn/seed_protocol.hpp; `ForceOptions::seed_protocol()`): one
+/// state per condition from 0, carried between training run, test run and iterations; steps
+/// 1 … T−1; e = J r − φ⁻¹(clip(R)) after the step; P updated first and the weights moved with
+/// the gain of the updated P (`RlsUpdater::update_then_gain`), P over all units; the study's
+/// pVar (`seed_pvar`) and strict stopping rule; the carried states are checkpointed. Policies,
+/// networks and steppers are the same; readout policies are refused.
+///
 /// Callbacks (ensmallen-style, any subset, detected at compile time):
 ///   void on_step(const StepInfo<T>&);             // every step of every trial
 ///   bool on_iteration(const IterationInfo&);      // or void; return false to stop
@@ -99,6 +107,7 @@
 #include "neurodyn/learn/inverse_transfer.hpp"
 #include "neurodyn/learn/pvar_check.hpp"
 #include "neurodyn/learn/rls.hpp"
+#include "neurodyn/learn/seed_protocol.hpp"
 #include "neurodyn/learn/trainable_network.hpp"
 #include "neurodyn/learn/training_policy.hpp"
 #include "neurodyn/models/rate_network.hpp"
@@ -131,6 +140,33 @@ struct ForceOptions {
     /// pairs. They are recorded in the checkpoint ahead of the trainer's own parameters and
     /// compared on resume(), so a different protocol run is refused naming them.
     std::vector<std::pair<std::string, std::string>> run_parameters;
+    /// Which protocol: `textbook` (the default, above) or `seed`, the Python study's
+    /// conventions (learn/seed_protocol.hpp: state per condition from 0 and carried over, the
+    /// double-discounted update, the study's pVar and strict stopping rule). Use
+    /// `seed_protocol()` for the study's option values as well.
+    ForceProtocol protocol = ForceProtocol::textbook;
+    /// ε > 0: target rates are clipped to [lower + ε, upper − ε] of the transfer's range before
+    /// φ⁻¹ (the study: logit(clip(R, 1e-5, 1 − 1e-5))), and rates on the closed range (e.g. 0
+    /// for a suppressed target) are accepted; pVar still compares with the unclipped R.
+    /// 0 (default): no clipping, targets must lie in the open range.
+    double target_clip = 0.0;
+
+    /// The Python study's conventions in full: protocol seed, P(0) = 10·I (α = 0.1), error
+    /// J r − φ⁻¹(R) without the input, targets clipped at 1e-5, threshold 0.85.
+    /// \code
+    /// auto o = neurodyn::learn::ForceOptions::seed_protocol();
+    /// o.max_iterations = 500;
+    /// neurodyn::learn::ForceTrainer trainer(net, R, h, o);
+    /// \endcode
+    static ForceOptions seed_protocol() {
+        ForceOptions o;
+        o.protocol = ForceProtocol::seed;
+        o.alpha = 0.1;
+        o.error_includes_input = false;
+        o.target_clip = 1e-5;
+        o.pvar_threshold = 0.85;
+        return o;
+    }
 
     void validate() const {
         require_positive("alpha", alpha);
@@ -141,6 +177,11 @@ struct ForceOptions {
                 "must be a finite number <= 1");
         require(max_iterations >= 0, "max_iterations", max_iterations, "must be >= 0");
         require_nonnegative("initial_state_noise", initial_state_noise);
+        require(target_clip >= 0.0 && target_clip < 0.5, "target_clip", target_clip, "must be in [0, 0.5)");
+        require(protocol != ForceProtocol::seed || train_every == 1, "train_every", train_every,
+                "must be 1 under the seed protocol (the study updates on every step)");
+        require(protocol != ForceProtocol::seed || initial_state_noise == 0.0, "initial_state_noise",
+                initial_state_noise, "must be 0 under the seed protocol (its state is carried over, never reset)");
         for (std::size_t i = 0; i < run_parameters.size(); ++i) {
             require(!run_parameters[i].first.empty(), "run_parameters", "an empty name", "every entry needs a name");
             for (std::size_t j = 0; j < i; ++j)
@@ -235,6 +276,9 @@ public:
         : net_(std::move(net)), opt_(std::move(options)), policy_(std::move(policy)), stepper_(std::move(stepper)),
           rng_(opt_.seed, 0, 0xF1), rls_(1, 1.0) {
         opt_.validate();
+        if constexpr (separate)
+            require(opt_.protocol != ForceProtocol::seed, "protocol", "seed",
+                    "is defined for recurrent policies only (the study trains J, not a readout)");
         const index_t n = net_.size();
         {
             Rng pick(opt_.seed, 0, 0xF3);
@@ -317,8 +361,14 @@ public:
                 x0 = F_[c].col(0);  // start on the target
             x0_.push_back(std::move(x0));
         }
-        const index_t m = index_t(plastic_.presynaptic.size());
+        // The seed protocol keeps P over every unit (the study's P is N x N whatever the
+        // trainable set; the weight gain is then P[cols, cols] r[cols]).
+        const index_t m = seed() ? n : index_t(plastic_.presynaptic.size());
         rls_ = RlsUpdater<T>(m, opt_.alpha, opt_.forgetting);
+        if (seed()) {
+            xs_.assign(C, Vector<T>::Zero(n));
+            r0_.assign(C, Vector<T>::Zero(n));
+        }
         x_.setZero(n);
         r_.setZero(n);
         z_.setZero(n);
@@ -328,6 +378,7 @@ public:
         rs_.setZero(m);
         if constexpr (separate) y_.setZero(outputs);
         rates_.resize(outputs, steps_);
+        last_test_.assign(C, Matrix<T>());
         if constexpr (paddable) {
             // Rows rounded up to a multiple of 8, zero below n: every column of the working copy
             // starts on a SIMD boundary and the weight pass has no scalar tail. At N = 87 a
@@ -366,27 +417,84 @@ public:
     /// Target currents φ⁻¹(R) (or outputs) of condition c.
     const Matrix<T>& target_currents(index_t c) const { return F_.at(std::size_t(c)); }
 
+    /// True under the seed protocol (ForceOptions::protocol).
+    bool seed() const noexcept { return opt_.protocol == ForceProtocol::seed; }
+
+    /// The protocol's pVar of `actual` against condition c's targets, on the trained rows
+    /// (`all` = false) or over every row: `pvar` (textbook) or `seed_pvar` (seed).
+    double protocol_pvar(index_t c, const Matrix<T>& actual, bool all) const {
+        const Matrix<T>& R = R_.at(std::size_t(c));
+        const bool every = all || plastic_.all_rows;
+        if (seed()) return seed_pvar(R, actual, plastic_.rows, every);
+        return every ? pvar(R, actual) : pvar_rows(R, actual, plastic_.rows, false);
+    }
+
     /// pVar of a test run of condition c on the trained rows and over all rows.
     std::pair<double, double> score(index_t c) {
         const Matrix<T>& out = test(c);
-        return {pvar_rows(R_[std::size_t(c)], out, plastic_.rows, plastic_.all_rows), pvar(R_[std::size_t(c)], out)};
+        return {protocol_pvar(c, out, false), protocol_pvar(c, out, true)};
     }
 
     /// Run condition c without learning; returns its rates (units × steps) for recurrent
-    /// policies or its outputs for a readout. Column k is read before the step from t_k.
+    /// policies or its outputs for a readout. Textbook: column k is read before the step from
+    /// t_k, the trial starts as training trials do. Seed: a test of the (trained) network as
+    /// the study runs it: x = 0, column 0 left at 0, columns 1 … T−1 the rates after each
+    /// step; the training state of the conditions is not touched.
     const Matrix<T>& test(index_t c) {
-        if (c < 0 || c >= conditions())
-            throw invalid_parameter("condition", std::to_string(c), "must be in [0, " + std::to_string(conditions()) + ")");
-        run_trial<false>(c);
+        check_condition(c);
+        if (seed()) run_trial_seed<false>(c, 0, nullptr, true);
+        else run_trial<false>(c);
+        return rates_;
+    }
+
+    /// As test(c), with `noise[k]` added to every unit's input current on step k (one scalar
+    /// per step shared by all units: the study's noise model, `shared_noise`). `noise` has one
+    /// entry per step (zeros outside the noise window).
+    /// \code
+    /// neurodyn::Rng rng(3);
+    /// auto xi = neurodyn::learn::shared_noise<double>(1.0, 10.0, trainer.steps(), {0, trainer.steps()}, rng);
+    /// double p = neurodyn::learn::seed_pvar(trainer.targets(0), trainer.test(0, xi));
+    /// \endcode
+    const Matrix<T>& test(index_t c, const Vector<T>& noise) {
+        check_condition(c);
+        require(noise.size() == steps_, "noise", noise.size(), "must have one entry per step (" + std::to_string(steps_) + ")");
+        require(noise.allFinite(), "noise", "NaN or Inf", "must be finite");
+        if (seed()) {
+            run_trial_seed<false>(c, 0, noise.data(), true);
+        } else {
+            noise_ = noise.data();
+            try {
+                run_trial<false>(c);
+            } catch (...) {
+                noise_ = nullptr;
+                throw;
+            }
+            noise_ = nullptr;
+        }
         return rates_;
     }
 
     /// One training trial of condition c (learning on every `train_every`-th step), outside
     /// the iteration loop: for benchmarks and custom schedules. Does not count as an iteration.
+    /// Under the seed protocol it continues condition c's carried state.
     void train_trial(index_t c) {
-        if (c < 0 || c >= conditions())
-            throw invalid_parameter("condition", std::to_string(c), "must be in [0, " + std::to_string(conditions()) + ")");
-        run_trial<true>(c);
+        check_condition(c);
+        if (seed()) run_trial_seed<true>(c, 0, nullptr, false);
+        else run_trial<true>(c);
+    }
+
+    /// The rates (or outputs) of condition c's test run in the last iteration train() ran
+    /// (empty before the first). Under the seed protocol this is the study's record: column 0
+    /// the rate at the start of that iteration.
+    const Matrix<T>& last_test_rates(index_t c) const {
+        check_condition(c);
+        return last_test_[std::size_t(c)];
+    }
+
+    /// The carried state of condition c (seed protocol; empty under textbook).
+    const Vector<T>& carried_state(index_t c) const {
+        static const Vector<T> none;
+        return seed() ? xs_.at(std::size_t(c)) : none;
     }
 
     /// Train until every condition reaches the threshold or the iteration cap.
@@ -396,13 +504,20 @@ public:
         bool stop = converged_;
         while (!stop && iteration_ < opt_.max_iterations) {
             const int it = iteration_ + 1;
-            for (index_t c = 0; c < conditions(); ++c) run_trial<true>(c, it, callbacks...);
+            if (seed())  // the rate each condition starts the iteration with: column 0 of its test record
+                for (std::size_t c = 0; c < xs_.size(); ++c) r0_[c].noalias() = net_.rates(xs_[c]);
+            for (index_t c = 0; c < conditions(); ++c) {
+                if (seed()) run_trial_seed<true>(c, it, nullptr, false, callbacks...);
+                else run_trial<true>(c, it, callbacks...);
+            }
             std::vector<double> pv(static_cast<std::size_t>(conditions())), pa = pv;
             for (index_t c = 0; c < conditions(); ++c) {
-                run_trial<false>(c, it, callbacks...);
+                if (seed()) run_trial_seed<false>(c, it, nullptr, false, callbacks...);
+                else run_trial<false>(c, it, callbacks...);
                 const auto cs = std::size_t(c);
-                pv[cs] = pvar_rows(R_[cs], rates_, plastic_.rows, plastic_.all_rows);
-                pa[cs] = plastic_.all_rows ? pv[cs] : pvar(R_[cs], rates_);
+                last_test_[cs] = rates_;
+                pv[cs] = protocol_pvar(c, rates_, false);
+                pa[cs] = plastic_.all_rows ? pv[cs] : protocol_pvar(c, rates_, true);
                 if (!std::isfinite(pv[cs]))
                     throw numerical_error("pVar is NaN in iteration " + std::to_string(it) + " (test trial of condition '" +
                                               name(c) + "')",
@@ -411,8 +526,8 @@ public:
             history_.push_back(pv);
             history_all_.push_back(pa);
             iteration_ = it;
-            converged_ = true;
-            for (double v : pv) converged_ = converged_ && v >= opt_.pvar_threshold;
+            converged_ = true;  // textbook: reaches the threshold; seed: exceeds it (the study's test)
+            for (double v : pv) converged_ = converged_ && (seed() ? v > opt_.pvar_threshold : v >= opt_.pvar_threshold);
             if (!opt_.checkpoint.empty()) save_checkpoint(opt_.checkpoint);
             progress(pv);
             IterationInfo info{it, pv, &opt_.condition_names, converged_, pa};
@@ -437,6 +552,7 @@ public:
         ParameterList p = opt_.run_parameters;
         auto add = [&](std::string k, std::string v) { p.emplace_back(std::move(k), std::move(v)); };
         add("scalar", sizeof(T) == 4 ? "float" : "double");
+        add("protocol", protocol_name(opt_.protocol));
         policy_.describe(p);
         add("units", std::to_string(net_.size()));
         if constexpr (requires { net_.tau(); }) add("tau", exact_text(double(net_.tau())));
@@ -459,6 +575,9 @@ public:
         add("dt", exact_text(opt_.dt));
         add("pvar_threshold", exact_text(opt_.pvar_threshold));
         add("pvar_scored_on", "trained rows");
+        add("pvar_formula", seed() ? "1 - (sum|R - r|)^2 / (sum|R - mean over units of R|)^2"
+                                   : "1 - |R - r|^2 / |R - mean(R)|^2");
+        add("target_clip", exact_text(opt_.target_clip));
         add("max_iterations", std::to_string(opt_.max_iterations));
         add("error_includes_input", opt_.error_includes_input ? "true" : "false");
         add("seed", std::to_string(opt_.seed));
@@ -479,6 +598,11 @@ public:
         ck.put_scalars<std::uint64_t>("iteration", {std::uint64_t(iteration_), std::uint64_t(converged_ ? 1 : 0)});
         ck.put("J", net_.weights());
         ck.put("P", rls_.P());
+        if (seed()) {  // the carried state of every condition
+            Matrix<T> X(conditions(), net_.size());
+            for (std::size_t c = 0; c < xs_.size(); ++c) X.row(index_t(c)) = xs_[c].transpose();
+            ck.put("state", X);
+        }
         if constexpr (separate) ck.put("W_out", W_out_);
         const auto& s = rng_.state();
         std::uint64_t spare = 0;
@@ -553,6 +677,11 @@ public:
         Matrix<T> P = ck.matrix<T>("P", m, m);
         Matrix<T> W;
         if constexpr (separate) W = ck.matrix<T>("W_out", W_out_.rows(), n);
+        Matrix<T> X;
+        if (seed()) {
+            X = ck.matrix<T>("state", conditions(), n);
+            if (!X.allFinite()) throw file_error(ck.file(), "state", "contains NaN or Inf");
+        }
         const auto rs = ck.array<std::uint64_t>("rng", {6});
         for (const char* key : {"pvar", "pvar_all"}) {
             const auto& pd = ck.dims(key);
@@ -567,6 +696,7 @@ public:
         net_.weights() = J;
         rls_.set_P(P);
         if constexpr (separate) W_out_ = W;
+        for (std::size_t c = 0; c < xs_.size(); ++c) xs_[c] = X.row(index_t(c)).transpose();
         RngState st;
         for (int i = 0; i < 4; ++i) st.s[std::size_t(i)] = rs[std::size_t(i)];
         std::memcpy(&st.spare, &rs[4], 8);
@@ -606,13 +736,20 @@ private:
         } else {
             const auto& phi = net_.activation();
             const TransferRange range = transfer_range(phi);
-            if (!range.contains(double(v)))
+            const double clip = opt_.target_clip;
+            const bool inside = range.contains(double(v)) ||
+                                (clip > 0 && double(v) >= range.lower && double(v) <= range.upper);
+            if (!inside)
                 throw invalid_parameter("targets",
                                         neurodyn::detail::to_text(v) + " at (condition " + std::to_string(c) + ", unit " +
                                             std::to_string(i) + ", step " + std::to_string(k) + ")",
                                         "target rates must lie in " + range.text() +
                                             ", the open range of the network's transfer function" +
                                             (range.advice.empty() ? std::string() : ": " + range.advice));
+            if (clip > 0) {
+                if (std::isfinite(range.lower)) v = std::max(v, T(range.lower + clip));
+                if (std::isfinite(range.upper)) v = std::min(v, T(range.upper - clip));
+            }
             const T f = transfer_inverse(phi, v);
             if (!std::isfinite(f))
                 throw invalid_parameter("targets",
@@ -625,6 +762,11 @@ private:
     }
 
     std::string name(index_t c) const { return opt_.condition_names[std::size_t(c)]; }
+
+    void check_condition(index_t c) const {
+        if (c < 0 || c >= conditions())
+            throw invalid_parameter("condition", std::to_string(c), "must be in [0, " + std::to_string(conditions()) + ")");
+    }
 
     std::uint64_t hash_targets() const {
         std::string bytes;
@@ -811,6 +953,7 @@ private:
                 prepared = next;
             } else {
                 input(h, y);
+                if (noise_) u_.array() += noise_[k];
                 advance(k);
                 multiply();
                 if constexpr (separate) y_.noalias() = W * r_;
@@ -825,6 +968,71 @@ private:
             }
         }
         if (Learn && pad) J = Jp_.topRows(n);
+    }
+
+    /// One run of condition c under the seed protocol (the study's evolve_choice): steps
+    /// k = 1 … T−1, each x ← x + dt·(J r + h_k (+ noise_k) − x)/τ (the stepper, with J r of the
+    /// state before the step), r = φ(x); test runs record r in column k. Learning steps then
+    /// take e = J r − f_k (the policy's error, J before the update), P ← P − c k kᵀ with
+    /// k = P r, then k' = P_new r, c' = 1/(1 + rᵀk') (RlsUpdater::update_then_gain), and
+    /// J[rows, cols] −= c' e k'[cols]ᵀ (k'[cols] = P_new[cols, cols] r[cols] when only some
+    /// presynaptic units learn). `fresh`: start from x = 0 with column 0 left at 0 and the
+    /// carried state untouched (a test of the trained network); otherwise continue condition
+    /// c's carried state, record column 0 as the rate at the start of the iteration, and
+    /// carry the final state on.
+    template <bool Learn, class... Callbacks>
+    void run_trial_seed(index_t c, int it, const T* noise, bool fresh, Callbacks&... callbacks) {
+        const auto cs = std::size_t(c);
+        const Matrix<T>& F = F_[cs];
+        const Matrix<T>& H = H_[cs];
+        Matrix<T>& J = net_.weights();
+        if (fresh) x_.setZero();
+        else x_ = xs_[cs];
+        r_.noalias() = net_.rates(x_);
+        if constexpr (!Learn) {
+            if (fresh) rates_.col(0).setZero();
+            else rates_.col(0) = r0_[cs];
+        }
+        z_.noalias() = J * r_;
+        e_.setZero();
+        for (index_t k = 1; k < steps_; ++k) {
+            const T* h = H.col(k).data();
+            u_ = Eigen::Map<const Vector<T>>(h, u_.size());
+            if (noise) u_.array() += noise[k];
+            advance(k);  // the fast path's view reads J r of the state before the step from z_
+            if constexpr (!Learn) rates_.col(k) = r_;
+            z_.noalias() = J * r_;
+            if constexpr (Learn) {
+                error(k, F.col(k).data(), h);
+                rls_.gain(r_);
+                const T rPr = rls_.rPr();
+                if (!(rPr >= T(0)) || !std::isfinite(rPr))
+                    throw numerical_error("P is no longer positive definite (r'Pr = " + neurodyn::detail::to_text(rPr) +
+                                              ") in iteration " + std::to_string(it) + ", training condition '" +
+                                              name(c) + "'",
+                                          long(k), long(c));
+                const T cc = rls_.update_then_gain(r_);
+                const Vector<T>* g = &rls_.k();
+                if (!plastic_.all_presynaptic) {
+                    rls_.sub_gain(plastic_.presynaptic, r_, rs_);
+                    kfull_.setZero();
+                    for (std::size_t m = 0; m < plastic_.presynaptic.size(); ++m)
+                        kfull_[plastic_.presynaptic[m]] = rs_[index_t(m)];
+                    g = &kfull_;
+                }
+                rank1_update_and_multiply(J, T(-cc), e_, *g, r_, z_, work_);  // and z = J_new r
+                constrain();
+            }
+            if (!x_.allFinite())
+                throw numerical_error(std::string("non-finite state in iteration ") + std::to_string(it) + ", " +
+                                          (Learn ? "training" : "test") + " run of condition '" + name(c) + "'",
+                                      long(k), long(c));
+            if constexpr (sizeof...(Callbacks) > 0) {
+                const StepInfo<T> info{it, c, k, Learn, x_, e_};
+                (call_step(callbacks, info), ...);
+            }
+        }
+        if (!fresh) xs_[cs] = x_;
     }
 
     Network net_;
@@ -843,6 +1051,9 @@ private:
     Vector<T> zp_, ep_;  // z and e on the padded rows
     Matrix<T> rates_;
     Rank1Workspace<T> work_;
+    std::vector<Matrix<T>> last_test_;
+    std::vector<Vector<T>> xs_, r0_;  // seed protocol: carried state, rate at the iteration's start
+    const T* noise_ = nullptr;        // shared noise of a textbook test(c, noise) run
     std::uint64_t targets_hash_ = 0;
     std::string inputs_hash_, initial_weights_hash_;
     int iteration_ = 0;

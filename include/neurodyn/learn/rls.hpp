@@ -676,6 +676,44 @@ public:
         return c_;
     }
 
+    /// The seed protocol's step (the Python study's update): P ← (P − c k kᵀ)/λ for the
+    /// prepared sample r, then the gain of the *same* sample under the updated P,
+    /// k = P_new r and c = 1/(λ + rᵀ P_new r), in the same pass over P. The weights then move
+    /// by −c e kᵀ with these: the sample is discounted twice (k_new = c_old·k_old in exact
+    /// arithmetic, so the step is c_new·c_old times the textbook one, which uses the k and c of
+    /// before the update once). `r` must be the sample of the last gain() call. Returns the
+    /// new c.
+    /// \code
+    /// rls.gain(r);                              // k = P r (P of before the update)
+    /// const double c = rls.update_then_gain(r); // P updated; k = P_new r, c = 1/(1 + rᵀk)
+    /// J.noalias() -= c * e * rls.k().transpose();
+    /// \endcode
+    template <class D>
+    T update_then_gain(const Eigen::MatrixBase<D>& r) {
+        require(prepared_, "RlsUpdater::update_then_gain", "without a gain", "call gain(r) first");
+        return update_and_gain(r);
+    }
+
+    /// out_m = Σ_m' P(cols[m], cols[m']) r[cols[m']]: the gain restricted to a subset of the
+    /// inputs, P[cols, cols] r[cols] (the seed protocol's gain when only some presynaptic
+    /// units learn; it is not (P r)[cols]). `out` is resized to cols.size().
+    void sub_gain(const std::vector<index_t>& cols, const Vector<T>& r, Vector<T>& out) const {
+        detail::check_size("r", r.size(), size());
+        out.resize(index_t(cols.size()));
+        for (std::size_t a = 0; a < cols.size(); ++a) {
+            const index_t i = cols[a];
+            require(i >= 0 && i < n_, "cols", i, "must be in [0, " + std::to_string(n_) + ")");
+            T s = T(0);
+            for (std::size_t b = 0; b < cols.size(); ++b) {
+                const index_t j = cols[b];
+                // Whole P: both triangles stored; triangle: read P(max, min).
+                const T p = whole_ ? P_(i, j) : (i >= j ? P_(i, j) : P_(j, i));
+                s += p * r[j];
+            }
+            out[index_t(a)] = s;
+        }
+    }
+
     bool prepared() const noexcept { return prepared_; }
     /// k = P r of the prepared sample.
     const Vector<T>& k() const noexcept { return k_; }
