@@ -279,6 +279,38 @@ TEST_CASE("AddInput: a vector added during a window, sharp or smoothed, ScaleInp
     CHECK_THROWS_AS(ScaleInput<Vector<double>>(Vector<double>::Ones(3), {5.0, 1.0}), invalid_parameter);
 }
 
+TEST_CASE_TEMPLATE("InputNoise: lanes advanced side by side draw bitwise Rng::normal_fast of each trial's stream", T,
+                   float, double) {
+    // 3 units × 700 steps per lane: ~2100 draws, ~25 of them off the ziggurat's fast path
+    // (wedge, tail, redraw), which the batched generator hands back to Rng::normal_fast.
+    // Fixed 8 lanes, and a dynamic 21 (one full chunk of 16 and a partial one).
+    auto check = [](auto u) {
+        using X = decltype(u);
+        const index_t lanes = u.cols();
+        const T sigma = T(1.5);
+        InputNoise<X> noise({.sigma = 1.5, .purpose = 4});
+        noise.on_trial_begin(Trial{40, 77});
+        std::vector<Rng> ref;
+        for (index_t b = 0; b < lanes; ++b) ref.emplace_back(77, std::uint64_t(40 + b), 4);
+        long mismatches = 0, rare = 0;
+        for (int step = 0; step < 700; ++step) {
+            u.setZero();
+            noise.on_input(double(step), u);
+            for (index_t b = 0; b < lanes; ++b)
+                for (index_t r = 0; r < 3; ++r) {
+                    const double xi = ref[std::size_t(b)].template normal_fast<double>();
+                    rare += std::abs(xi) > 3.4 || std::abs(xi) < 1e-3;  // a few tail / near-zero draws at least
+                    mismatches += u(r, b) != T(0) + sigma * T(xi);
+                }
+        }
+        CHECK(mismatches == 0);
+        CHECK(rare > 0);
+    };
+    check(Lanes<T, 3, 8>());
+    check(Eigen::Array<T, 3, Eigen::Dynamic>(3, 21));
+    check(Vector<T>(3));
+}
+
 TEST_CASE("InputNoise: per-step and white scaling, window, the same draws alone and in lanes") {
     const int n = 20000;
     const TimeGrid grid(0.25, n);

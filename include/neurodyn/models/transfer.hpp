@@ -70,21 +70,22 @@ template <Real T = double>
 struct Tanh {
     T operator()(T h) const noexcept { return std::tanh(h); }
     /// Vectorised. float: Eigen's packet tanh (a rational approximation, a few ulp from
-    /// std::tanh). double: Eigen 3.4 has no packet tanh for double, so
-    /// tanh|h| = m/(m + 2) with m = e^{2|h|} − 1 taken as (u − 1)·x/log u, u = e^{x}, x = 2|h|
-    /// (Kahan's expm1 with Eigen's packet exp and log: a few ulp, no cancellation for small
-    /// h; u == 1 gives m = x), the sign put back, and 1 beyond |h| = 20 where tanh rounds to 1.
+    /// std::tanh). double: Eigen 3.4 has no packet tanh for double, so tanh h = m/(m + 2) with
+    /// m = e^{x} − 1, x = 2h clamped to [−40, 40] (beyond, tanh rounds to ±1). m is taken from
+    /// u = e^{x} (Eigen's packet exp) as (u − 1) + u·(x − log u): u − 1 = e^{x′} − 1 for x′ = log u
+    /// (exactly when u is near 1) and u·(x − x′) the first-order correction from x′ to x, so no
+    /// cancellation for small h (u == 1 gives m = x), and m + 2 ≥ 1. A few ulp. No select():
+    /// Eigen 3.4 evaluates it one coefficient at a time (see Softplus::apply).
     template <class A, class O>
     void apply(const Eigen::ArrayBase<A>& h, Eigen::ArrayBase<O>& out) const {
         if constexpr (std::is_same_v<T, float>) {
             out = h.tanh();
         } else {
             using P = typename A::PlainObject;
-            const P x = T(2) * h.abs();
-            const P u = x.min(T(60)).exp();  // e^60 keeps (u − 1)/log u finite; selected away
-            const P m = (u == T(1)).select(x, (u - T(1)) * x / u.log());
-            const P t = (x > T(40)).select(T(1), m / (m + T(2)));
-            out = (h < T(0)).select(-t, t);
+            const P x = (T(2) * h).min(T(40)).max(T(-40));  // NaN stays NaN (first operand)
+            const P u = x.exp();
+            const P m = (u - T(1)) + u * (x - u.log());
+            out = m / (m + T(2));
         }
     }
 };
@@ -99,16 +100,18 @@ struct Softplus {
         return (h > T(0) ? h : T(0)) + k * std::log1p(std::exp(-a));
     }
     /// Vectorised: k·(max(x, 0) + log1p(e^{−|x|})), x = h/k. Eigen 3.4 vectorises exp and log
-    /// but not log1p for double, so log1p(z), z ∈ (0, 1], is taken as log(1 + z)·z/((1 + z) − 1)
-    /// (Goldberg 1991, Theorem 4: within a few ulp of log1p) with Eigen's log; z so small that
-    /// 1 + z == 1 gives log1p(z) = z.
+    /// but not log1p for double, so log1p(z), z ∈ (0, 1], is taken as log(w) − ((w − 1) − z)/w
+    /// with w = 1 + z rounded: w − 1 is exact, ((w − 1) − z) is the rounding error δ of w, and
+    /// log(1 + z) = log(w − δ) = log w − δ/w + O(δ²), within a few ulp of log1p; when 1 + z
+    /// rounds to 1 it gives z. No select(): Eigen 3.4 evaluates select() one coefficient at a
+    /// time with scalar log, which cost this function its vectorisation.
     template <class A, class O>
     void apply(const Eigen::ArrayBase<A>& h, Eigen::ArrayBase<O>& out) const {
         using P = typename A::PlainObject;
         const P x = h * (T(1) / k);
         const P z = (-x.abs()).exp();
         const P w = T(1) + z;
-        out = k * (x.max(T(0)) + (w == T(1)).select(z, w.log() * z / (w - T(1))));
+        out = k * (x.max(T(0)) + (w.log() - ((w - T(1)) - z) / w));
     }
     void validate() const { require_positive("Softplus.k", k); }
 };
