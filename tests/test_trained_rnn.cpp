@@ -138,6 +138,33 @@ TEST_CASE("noise sweep: one row per (window, amplitude, condition) - thresholds"
     CHECK(noise_threshold(planted, NoiseWindow::delay, 0.85, pv) == 1.0);
     CHECK(noise_threshold(planted, NoiseWindow::delay, 0.5, sel) == 2.0);
     CHECK(std::isnan(noise_threshold(planted, NoiseWindow::whole, 0.5, sel)));
+    // The detailed run's amplitude: the first where a condition's fraction selective < 0.9
+    // (1.0: 0.6 for right), or the largest swept when none does.
+    CHECK(chosen_noise_amplitude(planted, NoiseWindow::delay, 0.9) == 1.0);
+    CHECK(chosen_noise_amplitude(planted, NoiseWindow::delay, 0.2) == 2.0);
+    CHECK(chosen_noise_amplitude(planted, NoiseWindow::whole) == 2.0);
+    CHECK_THROWS_AS(chosen_noise_amplitude({}, NoiseWindow::delay), invalid_parameter);
+}
+
+TEST_CASE("run_noisy_conditions: right and left trials on disjoint noise streams") {
+    const auto task = feedforward_task(300);
+    const auto judge = SeparationClassifier<double>::fit(task, 100.0);
+    const auto [right, left] =
+        run_noisy_conditions(task, judge, 2.0, NoiseWindow::delay, NoiseSharing::independent, 5, 9);
+    CHECK(right.condition == 0);
+    CHECK(left.condition == 1);
+    // Right trial k is Trial{k, 9}, left trial k is Trial{5 + k, 9}: bitwise the single runs.
+    const auto r = run_noisy_trials(task, judge, 0, 2.0, NoiseWindow::delay, NoiseSharing::independent, 5, 9, 0);
+    const auto l = run_noisy_trials(task, judge, 1, 2.0, NoiseWindow::delay, NoiseSharing::independent, 5, 9, 5);
+    CHECK(right.endpoint == r.endpoint);
+    CHECK(left.endpoint == l.endpoint);
+    CHECK(left.pvar == l.pvar);
+    // Left trials do not reuse the right trials' noise: the left run with the right trials'
+    // indices differs.
+    const auto same = run_noisy_trials(task, judge, 1, 2.0, NoiseWindow::delay, NoiseSharing::independent, 5, 9, 0);
+    CHECK(same.endpoint != left.endpoint);
+    CHECK_THROWS_AS(run_noisy_conditions(task, judge, -1.0, NoiseWindow::delay, NoiseSharing::independent, 5, 9),
+                    invalid_parameter);
 }
 
 TEST_CASE("photoinhibition of the trained network: drive and silencing") {
@@ -189,6 +216,14 @@ TEST_CASE("analyse_structure: planted weight change of known rank, random spectr
     const auto s = analyse_structure(task, J0);
     CHECK(s.dJ.rank == 3);
     CHECK(s.dJ.singular_values[3] < 1e-10 * s.dJ.singular_values[0]);
+    // The three planted directions carry comparable weight (|u_k| ~ 1, |v_k| ~ sqrt(60)): all
+    // above 1 % of the largest; the rest is rounding.
+    CHECK(s.dJ_effective_rank == 3);
+    CHECK(effective_rank(s.dJ, 1e-12) == 3);
+    CHECK(effective_rank(s.dJ, 1.0) == 0);
+    index_t outside = 0;
+    for (index_t i = 0; i < s.eig_trained.size(); ++i) outside += std::abs(s.eig_trained[i]) > s.radius_initial;
+    CHECK(s.outliers_trained == outside);
     // Circular law: the spectral radius of N(0, g²/N) is g up to O(N^{-1/2}) fluctuations.
     CHECK(s.radius_initial == doctest::Approx(1.2).epsilon(0.15));
     CHECK(s.eig_initial.size() == n);

@@ -8,8 +8,10 @@
 ///
 /// \code
 /// auto s = neurodyn::analyse_structure(task, J_initial);     // task: TrainedRnn
-/// std::cout << s.pca_dim_trained << " dims, rank ΔJ = " << s.dJ.rank << '\n';
+/// std::cout << s.pca_dim_trained << " dims, rank ΔJ = " << s.dJ.rank << " (" << s.dJ_effective_rank
+///           << " above 1 % of the largest), " << s.outliers_trained << " outlier eigenvalues\n";
 /// \endcode
+#include <cmath>
 #include <complex>
 
 #include "neurodyn/analysis/pca.hpp"
@@ -27,11 +29,24 @@ struct NetworkStructure {
     double max_real_trained = 0;                    ///< largest real part after training
     double min_real_trained = 0;                    ///< most negative real part after training
     double weight_sd_initial = 0, weight_sd_trained = 0;
+    index_t outliers_trained = 0;                   ///< trained eigenvalues outside the initial spectral radius
     double pca_threshold = 0.95;
     index_t pca_dim_random = 0, pca_dim_targets = 0, pca_dim_trained = 0;
     Vector<T> var_ratio_random, var_ratio_targets, var_ratio_trained;  ///< explained-variance ratios
     RankResult<T> dJ;                                                   ///< singular values and rank of ΔJ
+    /// Singular values of ΔJ above 1 % of the largest: the rank that matters at the scale of
+    /// the change (dJ.rank counts everything above rounding).
+    index_t dJ_effective_rank = 0;
 };
+
+/// Singular values above `fraction` of the largest.
+template <Real T>
+index_t effective_rank(const RankResult<T>& r, double fraction = 0.01) {
+    index_t n = 0;
+    for (index_t k = 0; k < r.singular_values.size(); ++k)
+        n += double(r.singular_values[k]) > fraction * double(r.singular_values[0]);
+    return n;
+}
 
 /// Time × units matrix of both conditions' rates, concatenated in time (for PCA).
 template <Real T>
@@ -56,6 +71,7 @@ NetworkStructure<T> analyse_structure(const TrainedRnn<T, Net>& task, const Matr
     s.radius_initial = double(s.eig_initial.cwiseAbs().maxCoeff());
     s.radius_trained = double(s.eig_trained.cwiseAbs().maxCoeff());
     s.max_real_trained = double(s.eig_trained.real().maxCoeff());
+    for (index_t i = 0; i < s.eig_trained.size(); ++i) s.outliers_trained += double(std::abs(s.eig_trained[i])) > s.radius_initial;
     s.min_real_trained = double(s.eig_trained.real().minCoeff());
     const auto sd = [](const Matrix<T>& m) {
         const double mean = double(m.mean());
@@ -77,6 +93,7 @@ NetworkStructure<T> analyse_structure(const TrainedRnn<T, Net>& task, const Matr
     s.pca_dim_trained = pca_dimension<T>(X_trained, pca_threshold);
     s.pca_dim_targets = pca_dimension<T>(X_targets, pca_threshold);
     s.dJ = numerical_rank<T>(J - J_initial);
+    s.dJ_effective_rank = effective_rank(s.dJ);
     return s;
 }
 

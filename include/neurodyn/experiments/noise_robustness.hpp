@@ -19,6 +19,7 @@
 /// auto rows = neurodyn::run_noise_sweep(task, judge, o);
 /// \endcode
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -216,6 +217,37 @@ double noise_threshold(const std::vector<NoiseSweepRow>& rows, NoiseWindow windo
     for (const auto& r : rows)
         if (r.window == window && value(r) < threshold && !(r.amplitude >= best)) best = r.amplitude;
     return best;
+}
+
+/// The amplitude of the detailed run of the robustness protocol: the smallest amplitude at
+/// which the fraction of trials keeping the separation in `window` falls below `threshold`
+/// (noise_threshold on `fraction_selective`), or the largest amplitude swept when it never does.
+/// \code
+/// double a = neurodyn::chosen_noise_amplitude(rows, neurodyn::NoiseWindow::delay, 0.9);
+/// \endcode
+inline double chosen_noise_amplitude(const std::vector<NoiseSweepRow>& rows, NoiseWindow window, double threshold = 0.9) {
+    require(!rows.empty(), "noise sweep rows", "none", "needs at least one row");
+    const double a = noise_threshold(rows, window, threshold, [](const NoiseSweepRow& r) { return r.fraction_selective; });
+    if (!std::isnan(a)) return a;
+    double top = rows.front().amplitude;
+    for (const auto& r : rows) top = std::max(top, r.amplitude);
+    return top;
+}
+
+/// Both conditions at one noise level, `trials` each: right trials are Trial{k, seed}, left
+/// trials Trial{trials + k, seed} (disjoint noise streams), as the detailed run of the
+/// robustness protocol draws them.
+/// \code
+/// auto [right, left] = neurodyn::run_noisy_conditions(task, judge, 0.5, neurodyn::NoiseWindow::delay,
+///                                                     neurodyn::NoiseSharing::independent, 500, seed);
+/// \endcode
+template <Real T, class Net>
+std::array<PerturbedTrials<T>, 2> run_noisy_conditions(const TrainedRnn<T, Net>& task, const SeparationClassifier<T>& judge,
+                                                       double amplitude, NoiseWindow window, NoiseSharing sharing,
+                                                       long trials, std::uint64_t seed, int threads = 0) {
+    require_nonnegative("amplitude", amplitude);
+    return {run_noisy_trials(task, judge, 0, amplitude, window, sharing, trials, seed, 0, threads),
+            run_noisy_trials(task, judge, 1, amplitude, window, sharing, trials, seed, trials, threads)};
 }
 
 enum class InhibitionMode { drive, silence };
