@@ -200,6 +200,74 @@ std::vector<double> run_two_hemispheres() {
     return memory;
 }
 
+// ---- tutorial, step 5: a training policy of your own ------------------------------------
+#include <string>
+#include <neurodyn/analysis/delay_selectivity.hpp>
+
+namespace user {
+
+/// FORCE learns only the inputs of the units that are delay-selective in the targets; every
+/// unit's rate still feeds them (all presynaptic units learn). The other units keep their
+/// initial weights, and pVar and the stopping rule are scored on the trained units.
+struct DelaySelectiveRows {
+    std::vector<int> preference;  // per unit: +1 right, -1 left, 0 not selective (delay_preference)
+
+    neurodyn::learn::PlasticSet resolve(neurodyn::index_t n, neurodyn::Rng&) const {
+        neurodyn::require_size("DelaySelectiveRows.preference", neurodyn::index_t(preference.size()), n);
+        neurodyn::learn::PlasticSet s;
+        for (neurodyn::index_t i = 0; i < n; ++i) {
+            s.presynaptic.push_back(i);
+            if (preference[std::size_t(i)] != 0) s.rows.push_back(i);
+        }
+        neurodyn::require(!s.rows.empty(), "DelaySelectiveRows.preference", "no selective unit",
+                          "needs at least one delay-selective unit");
+        s.all_rows = neurodyn::index_t(s.rows.size()) == n;
+        return s;
+    }
+    void describe(neurodyn::learn::ParameterList& p) const {  // recorded in checkpoints
+        std::string pref;
+        for (int v : preference) pref += v > 0 ? '+' : v < 0 ? '-' : '0';
+        p.emplace_back("policy", "DelaySelectiveRows");
+        p.emplace_back("DelaySelectiveRows.preference", pref);
+    }
+};
+static_assert(neurodyn::learn::TrainingPolicy<DelaySelectiveRows, double>);
+
+}  // namespace user
+
+struct SelectiveTraining {
+    std::vector<int> preference;
+    neurodyn::Matrix<double> J_before, J_after;
+    xt::xtensor<double, 3> R;                       // the targets
+    std::vector<neurodyn::Matrix<double>> rates;     // test run of each condition after training
+    neurodyn::learn::TrainingResult result;
+};
+
+SelectiveTraining train_delay_selective() {
+    using namespace neurodyn;
+    SyntheticTargetOptions so;  // ALM-like right/left rates of 60 units, a short trial
+    so.neurons = 60;
+    so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 300, so.response_ms = 100;
+    so.seed = 3;
+    const auto t = synthetic_targets(so);
+    SelectiveTraining out;
+    out.R = normalise_jointly(t.rates);  // rates in (0, 1), the logistic's range
+    const TimeGrid grid(1.0, index_t(out.R.shape()[2]));
+    out.preference = delay_preference(out.R, t.epochs.steps("delay", grid), 0.1);
+    const auto h = FrozenOu{1000.0, 10.0}.generate<double>(60, 2, grid, t.epochs, {"presample", "delay"}, 5);
+    Rng rng(2, 0, 0xAB);
+    const auto net = RateNetwork<Logistic<double>, double>::random(60, 1.2, 10.0, rng);
+    out.J_before = net.weights();
+    learn::ForceOptions opts;
+    opts.max_iterations = 10;
+    opts.progress = learn::Progress::off;
+    learn::ForceTrainer<user::DelaySelectiveRows> trainer(net, out.R, h, opts, user::DelaySelectiveRows{out.preference});
+    out.result = trainer.train();  // checkpoints, callbacks and the fast path work as for the built-ins
+    out.J_after = trainer.network().weights();
+    for (index_t c = 0; c < 2; ++c) out.rates.push_back(trainer.test(c));
+    return out;
+}
+
 using namespace neurodyn;
 
 TEST_CASE_TEMPLATE("tutorial: NakaRushton gives the hand-computed rates and validates its parameters", T, float,
@@ -335,6 +403,63 @@ TEST_CASE("tutorial: the user's two-hemisphere model, batched and in parallel") 
     // A wrong pairing is refused at compile time: the model has no decay_rates()/drive().
     static_assert(!Stepper<ExponentialEuler<double, Lanes<double, 4, 8>>, user::TwoHemispheres>);
     static_assert(Stepper<RK4<double, Lanes<double, 4, 8>>, user::TwoHemispheres>);
+}
+
+TEST_CASE("tutorial: a user-written policy trains only the delay-selective units") {
+    const SelectiveTraining run = train_delay_selective();
+    std::vector<index_t> rows;
+    for (std::size_t i = 0; i < run.preference.size(); ++i)
+        if (run.preference[i] != 0) rows.push_back(index_t(i));
+    MESSAGE(rows.size() << " of 60 units delay-selective; pVar on them " << run.result.pvar.back()[0] << " / "
+                        << run.result.pvar.back()[1] << ", over all units " << run.result.pvar_all.back()[0] << " / "
+                        << run.result.pvar_all.back()[1] << " after " << run.result.iterations << " iterations");
+    // Both kinds of unit exist, so the checks below can tell a policy that was ignored.
+    REQUIRE(rows.size() >= 5);
+    REQUIRE(rows.size() <= 55);
+    // Scored on the trained units, the run reaches pVar 0.85 and stops early; over all units
+    // (the untrained ones included) it would not.
+    CHECK(run.result.converged);
+    CHECK(run.result.iterations < 10);
+    for (std::size_t c = 0; c < 2; ++c) CHECK(run.result.pvar_all.back()[c] < 0.85);
+    // The inputs of selective units learned; those of the others are bit for bit the initial ones.
+    for (index_t i = 0; i < 60; ++i) {
+        CAPTURE(i);
+        const double change = (run.J_after.row(i) - run.J_before.row(i)).cwiseAbs().maxCoeff();
+        if (run.preference[std::size_t(i)] != 0)
+            CHECK(change > 0);
+        else
+            CHECK(change == 0);
+    }
+    // pVar is scored on the trained units: recompute it from the test runs on those rows only,
+    // and over all units for pvar_all.
+    for (std::size_t c = 0; c < 2; ++c) {
+        const Matrix<double>& r = run.rates[c];
+        Matrix<double> target(60, r.cols());
+        for (index_t i = 0; i < 60; ++i)
+            for (index_t k = 0; k < r.cols(); ++k) target(i, k) = run.R(c, std::size_t(i), std::size_t(k));
+        Matrix<double> t_rows(index_t(rows.size()), r.cols()), r_rows(index_t(rows.size()), r.cols());
+        for (std::size_t j = 0; j < rows.size(); ++j) {
+            t_rows.row(index_t(j)) = target.row(rows[j]);
+            r_rows.row(index_t(j)) = r.row(rows[j]);
+        }
+        const double trained = 1 - (t_rows - r_rows).squaredNorm() / (t_rows.array() - t_rows.mean()).square().sum();
+        const double all = 1 - (target - r).squaredNorm() / (target.array() - target.mean()).square().sum();
+        CHECK(run.result.pvar.back()[c] == doctest::Approx(trained).epsilon(1e-9));
+        CHECK(run.result.pvar_all.back()[c] == doctest::Approx(all).epsilon(1e-9));
+    }
+    // The policy's parameters are part of the run's identity (a checkpoint of another
+    // selection is refused on resume).
+    learn::ParameterList p;
+    const user::DelaySelectiveRows three{{1, 0, -1}};
+    three.describe(p);
+    REQUIRE(p.size() == 2);
+    CHECK(p[0] == std::pair<std::string, std::string>{"policy", "DelaySelectiveRows"});
+    CHECK(p[1].second == "+0-");
+    Rng rng(1);
+    const user::DelaySelectiveRows none{std::vector<int>(2, 0)}, short_list{std::vector<int>(2, 1)};
+    CHECK_THROWS_WITH_AS(none.resolve(2, rng), doctest::Contains("no selective unit"), invalid_parameter);
+    CHECK_THROWS_WITH_AS(short_list.resolve(3, rng), doctest::Contains("DelaySelectiveRows.preference"),
+                         invalid_parameter);
 }
 
 TEST_CASE("tutorial: docs/tutorial.md shows exactly the code of this file") {
