@@ -43,21 +43,6 @@ std::string num(double v, int precision = 4) {
     return os.str();
 }
 
-/// Eigenvalues with modulus above `radius`.
-template <class S>
-index_t count_outside(const S& eig, double radius) {
-    index_t n = 0;
-    for (index_t i = 0; i < eig.size(); ++i) n += std::abs(eig[i]) > radius;
-    return n;
-}
-
-/// Singular values above 1 % of the largest: the rank that matters at the scale of the change.
-index_t effective_rank(const RankResult<double>& r) {
-    index_t n = 0;
-    for (index_t k = 0; k < r.singular_values.size(); ++k) n += r.singular_values[k] > 0.01 * r.singular_values[0];
-    return n;
-}
-
 /// What the data, manifest and figure writers share.
 struct Structure {
     index_t N = 0;
@@ -103,11 +88,11 @@ WeightScales write_data(const fs::path& out, const Structure& a) {
         .row("rank_dJ", s.dJ.rank)
         .row("rank_tolerance", s.dJ.tolerance)
         .row("largest_singular_value_dJ", s.dJ.singular_values[0])
-        .row("rank_dJ_above_1pct_of_largest", effective_rank(s.dJ));
+        .row("rank_dJ_above_1pct_of_largest", s.dJ_effective_rank);
     if (cmp)
         q_csv.row("rank_dJ_compare", cmp->dJ.rank)
             .row("rank_tolerance_compare", cmp->dJ.tolerance)
-            .row("rank_dJ_above_1pct_of_largest_compare", effective_rank(cmp->dJ))
+            .row("rank_dJ_above_1pct_of_largest_compare", cmp->dJ_effective_rank)
             .row("spectral_radius_trained_compare", cmp->radius_trained)
             .row("max_real_eig_trained_compare", cmp->max_real_trained)
             .row("pca_dim_trained_compare", cmp->pca_dim_trained);
@@ -183,11 +168,11 @@ void write_manifest(const fs::path& out, const Structure& a) {
         .number("PCA dimension, targets", double(s.pca_dim_targets))
         .number("PCA dimension, trained network", double(s.pca_dim_trained))
         .number("rank of dJ (" + variant + " targets)", double(s.dJ.rank));
-    m.number("singular values of dJ above 1 % of the largest (" + variant + ")", double(effective_rank(s.dJ)));
+    m.number("singular values of dJ above 1 % of the largest (" + variant + ")", double(s.dJ_effective_rank));
     if (cmp)
         m.number("rank of dJ (" + cmp_variant + " targets, compared folder)", double(cmp->dJ.rank))
             .number("singular values of dJ above 1 % of the largest (" + cmp_variant + ")",
-                    double(effective_rank(cmp->dJ)));
+                    double(cmp->dJ_effective_rank));
     m.save();
 }
 
@@ -388,9 +373,8 @@ int main(int argc, char** argv) {
             std::cerr << "compare: realisation " << c.realization << " of " << compare_dir << " (" << cmp_variant
                       << " targets)\n";
         }
-        const index_t outside = count_outside(s.eig_trained, s.radius_initial);
-
-        Structure a{N, g, variant, cmp_variant, s, cmp, t.J_initial, t.task.network.weights(), outside, pca_threshold};
+        Structure a{N, g, variant, cmp_variant, s, cmp, t.J_initial, t.task.network.weights(), s.outliers_trained,
+                    pca_threshold};
         const WeightScales w = write_data(out, a);
         write_manifest(out, a);
         std::cerr << "spectral radius " << s.radius_initial << " -> " << s.radius_trained << ", max Re " << s.max_real_trained

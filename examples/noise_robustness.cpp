@@ -297,17 +297,132 @@ void draw_figures(const fs::path& out, const Results& res) {
         fig.render();
     }
 }
-}  // namespace
 
-int main(int argc, char** argv) {
-    std::string sharing = "independent", chosen_window = "delay";
+/// The options of the run (what the figures and the manifest quote).
+struct Run {
     NoiseSweepOptions ns;
-    ns.amplitudes = {0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 2.0, 3.0};
     PhotoinhibitionOptions pi;
+    std::string sharing = "independent", chosen_window = "delay";
     double chosen_amplitude = -1;  // -1: chosen from the sweep (the option takes only >= 0)
     long chosen_trials = 500;
     std::uint64_t seed = 1;
     int threads = 0;
+};
+
+/// Refuse trial counts whose kept projections (every 10th step per trial) cannot fit in
+/// memory, naming the flag, before any output.
+void check_memory(const Run& run, index_t steps) {
+    const std::uint64_t cols = std::uint64_t(steps / 10 + 1);
+    require_allocation("--chosen-trials", run.chosen_trials, {2, std::uint64_t(run.chosen_trials), cols}, sizeof(double));
+    require_allocation("--pi-trials", run.pi.trials,
+                       {2 * (run.pi.drive_strengths.size() + run.pi.silence_fractions.size()), std::uint64_t(run.pi.trials),
+                        cols},
+                       sizeof(double));
+    require_allocation("--trials", run.ns.trials, {2, std::uint64_t(run.ns.trials), cols}, sizeof(double));
+}
+
+void write_sweep(const fs::path& out, const std::vector<NoiseSweepRow>& rows) {
+    CsvWriter sweep({"window", "amplitude", "condition", "n_trials", "mean_pvar", "fraction_selective"});
+    for (const auto& r : rows)
+        sweep.row(to_string(r.window), r.amplitude, condition_name(r.condition), r.n_trials, r.mean_pvar,
+                  r.fraction_selective);
+    sweep.save(out / "noise_sweep.csv");
+}
+
+/// noise_chosen_endpoints.csv and noise_chosen_projection.csv (mean and SD of correct and
+/// error trials of each condition).
+void write_chosen(const fs::path& out, const Level& chosen, double step_s) {
+    CsvWriter ends({"condition", "trial", "endpoint", "correct", "pvar"});
+    for (const auto* t : {&chosen.right, &chosen.left})
+        for (std::size_t k = 0; k < t->endpoint.size(); ++k)
+            ends.row(condition_name(t->condition), k, t->endpoint[k], int(t->correct[k]), t->pvar[k]);
+    ends.save(out / "noise_chosen_endpoints.csv");
+    std::vector<std::string> head{"time_s"};
+    std::vector<ProjectionSummary> groups;
+    for (const auto* t : {&chosen.right, &chosen.left})
+        for (int want : {1, 0}) {
+            groups.push_back(projection_summary(*t, [&](long k) { return int(t->correct[std::size_t(k)]) == want; }));
+            const std::string g = std::string(condition_name(t->condition)) + (want ? "_correct" : "_error");
+            head.insert(head.end(), {g + "_n", g + "_mean", g + "_sd"});
+        }
+    CsvWriter proj(head);
+    const index_t cols = chosen.right.projection.cols();
+    const auto mean = [&](std::size_t g, index_t j) { return groups[g].n ? groups[g].mean[std::size_t(j)] : NAN; };
+    const auto sd = [&](std::size_t g, index_t j) { return groups[g].n ? groups[g].sd[std::size_t(j)] : NAN; };
+    for (index_t j = 0; j < cols; ++j)
+        proj.row(double(j) * step_s, groups[0].n, mean(0, j), sd(0, j), groups[1].n, mean(1, j), sd(1, j), groups[2].n,
+                 mean(2, j), sd(2, j), groups[3].n, mean(3, j), sd(3, j));
+    proj.save(out / "noise_chosen_projection.csv");
+}
+
+/// photoinhibition.csv, photoinhibition_endpoints.csv and photoinhibition_projection.csv.
+void write_photoinhibition(const fs::path& out, const std::vector<PhotoinhibitionRow>& pi_rows,
+                           const std::map<std::pair<int, double>, Level>& pi_levels, double step_s) {
+    CsvWriter csv({"strength", "mode", "condition", "n_trials", "fraction_correct"});
+    for (const auto& r : pi_rows)
+        csv.row(r.strength, to_string(r.mode), condition_name(r.condition), r.n_trials, r.fraction_correct);
+    csv.save(out / "photoinhibition.csv");
+    CsvWriter ends({"mode", "strength", "condition", "trial", "endpoint", "correct"});
+    CsvWriter proj({"mode", "strength", "time_s", "right_mean", "right_sd", "left_mean", "left_sd"});
+    for (const auto& [key, l] : pi_levels) {
+        const char* mode = to_string(InhibitionMode(key.first));
+        for (const auto* t : {&l.right, &l.left})
+            for (std::size_t k = 0; k < t->endpoint.size(); ++k)
+                ends.row(mode, key.second, condition_name(t->condition), k, t->endpoint[k], int(t->correct[k]));
+        const auto r = projection_summary(l.right, [](long) { return true; });
+        const auto lf = projection_summary(l.left, [](long) { return true; });
+        for (std::size_t j = 0; j < r.mean.size(); ++j)
+            proj.row(mode, key.second, double(j) * step_s, r.mean[j], r.sd[j], lf.mean[j], lf.sd[j]);
+    }
+    ends.save(out / "photoinhibition_endpoints.csv");
+    proj.save(out / "photoinhibition_projection.csv");
+}
+
+/// The key numbers in manifest.json (and the thresholds on stderr).
+void write_manifest(const fs::path& out, const Run& run, const std::vector<NoiseSweepRow>& rows, const Level& chosen,
+                    const std::vector<PhotoinhibitionRow>& pi_rows, double pvar_right, double pvar_left,
+                    double wall_s) {
+    auto m = Manifest::open(out, "Noise robustness and photoinhibition of the trained network");
+    m.number("unperturbed pVar, right", pvar_right).number("unperturbed pVar, left", pvar_left);
+    auto pv = [](const NoiseSweepRow& r) { return r.mean_pvar; };
+    auto sel = [](const NoiseSweepRow& r) { return r.fraction_selective; };
+    for (NoiseWindow w : run.ns.windows) {
+        const std::string wn = w == NoiseWindow::whole ? "whole-trial noise" : "delay noise";
+        const double a_pv = noise_threshold(rows, w, 0.85, pv), a_sel = noise_threshold(rows, w, 0.5, sel);
+        // Never NaN in the manifest: "not reached" says so in the name.
+        if (std::isnan(a_pv))
+            m.number("noise threshold for pVar < 0.85 (" + wn + "): not reached up to A", run.ns.amplitudes.back());
+        else
+            m.number("noise threshold for pVar < 0.85 (" + wn + ")", a_pv, "A");
+        if (std::isnan(a_sel))
+            m.number("noise threshold for fraction selective < 0.5 (" + wn + "): not reached up to A",
+                     run.ns.amplitudes.back());
+        else
+            m.number("noise threshold for fraction selective < 0.5 (" + wn + ")", a_sel, "A");
+        std::cerr << wn << ": pVar < 0.85 from A = " << a_pv << ", fraction selective < 0.5 from A = " << a_sel << "\n";
+    }
+    m.number("chosen amplitude (" + run.chosen_window + " noise)", run.chosen_amplitude, "A")
+        .number("fraction correct at the chosen amplitude, right", chosen.right.fraction_correct())
+        .number("fraction correct at the chosen amplitude, left", chosen.left.fraction_correct());
+    for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence}) {
+        const auto& strengths = mode == InhibitionMode::drive ? run.pi.drive_strengths : run.pi.silence_fractions;
+        if (strengths.empty()) continue;
+        const double s = *std::max_element(strengths.begin(), strengths.end());
+        for (const auto& r : pi_rows)
+            if (r.mode == mode && r.strength == s)
+                m.number(std::string(mode == InhibitionMode::drive ? "photoinhibition drive " : "silenced fraction ") +
+                             num(s) + " (strongest): fraction correct, " + condition_name(r.condition),
+                         r.fraction_correct);
+    }
+    m.number("wall time", wall_s, "s");
+    m.save();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    Run run;
+    run.ns.amplitudes = {0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 2.0, 3.0};
+    auto& [ns, pi, sharing, chosen_window, chosen_amplitude, chosen_trials, seed, threads] = run;
     examples::OutputOptions options;
     examples::TrainedNetworkOptions net;
     const auto setup = [&](CLI::App& app) {
@@ -341,7 +456,7 @@ int main(int argc, char** argv) {
         app.add_option("--pi-noise", pi.background_noise, "independent input noise during photoinhibition trials")
             ->check(non_negative());
         app.add_option("--seed", seed, "seed of the noise and the silenced sets");
-        app.add_option("--threads", threads, "OpenMP threads (0: default)")->check(thread_count());
+        add_threads_option(app, threads);
         add_output_options(app, options);
     };
     const std::string about = "Noise robustness and photoinhibition of a FORCE-trained rate network";
@@ -351,10 +466,8 @@ int main(int argc, char** argv) {
         require(!ns.amplitudes.empty(), "--amplitudes", "empty", "needs at least one amplitude");
         std::sort(ns.amplitudes.begin(), ns.amplitudes.end());
         ns.sharing = sharing == "common" ? NoiseSharing::common : NoiseSharing::independent;
-        ns.seed = seed;
-        ns.threads = threads;
-        pi.seed = seed + 1;
-        pi.threads = threads;
+        ns.seed = seed, ns.threads = threads;
+        pi.seed = seed + 1, pi.threads = threads;
         OutputFolder folder(options.dir, {net.training_dir});
         const fs::path& out = folder.path();
 
@@ -362,14 +475,7 @@ int main(int argc, char** argv) {
         std::string source;
         auto loaded = examples::trained_network(net, source);
         const TrainedRnn<double>& task = loaded.task;
-        // Per trial the CD projection (every 10th step) is kept: the chosen run's trials and every
-        // photoinhibition level's must fit in memory.
-        const std::uint64_t cols = std::uint64_t(task.steps() / 10 + 1);
-        require_allocation("--chosen-trials", chosen_trials, {2, std::uint64_t(chosen_trials), cols}, sizeof(double));
-        require_allocation("--pi-trials", pi.trials,
-                           {2 * (pi.drive_strengths.size() + pi.silence_fractions.size()), std::uint64_t(pi.trials), cols},
-                           sizeof(double));
-        require_allocation("--trials", ns.trials, {2, std::uint64_t(ns.trials), cols}, sizeof(double));
+        check_memory(run, task.steps());
         ns.validate(task.steps());
         pi.validate(task.steps());
         const auto judge = SeparationClassifier<double>::fit(task);
@@ -377,127 +483,41 @@ int main(int argc, char** argv) {
         std::cerr << "network: " << source << ", N = " << task.units() << ", " << task.steps()
                   << " steps; unperturbed pVar right " << pvar_right << ", left " << pvar_left << "\n";
         const double step_s = 10 * task.dt / 1000.0;  // judge_trials keeps every 10th step
+        const auto progress = [&](const char* what, long trials) {
+            return [&elapsed, what, trials](long done, long total) {
+                std::cerr << "\r" << what << ": " << done << "/" << total << " levels (" << trials
+                          << " trials per condition), " << long(elapsed()) << " s" << (done == total ? "\n" : "")
+                          << std::flush;
+            };
+        };
 
         // ---- 1. noise sweep
-        ns.progress = [&](long done, long total) {
-            std::cerr << "\rnoise sweep: " << done << "/" << total << " levels (" << ns.trials
-                      << " trials per condition), " << long(elapsed()) << " s" << (done == total ? "\n" : "")
-                      << std::flush;
-        };
+        ns.progress = progress("noise sweep", ns.trials);
         const auto rows = run_noise_sweep(task, judge, ns);
-        CsvWriter sweep({"window", "amplitude", "condition", "n_trials", "mean_pvar", "fraction_selective"});
-        for (const auto& r : rows)
-            sweep.row(to_string(r.window), r.amplitude, condition_name(r.condition), r.n_trials, r.mean_pvar,
-                      r.fraction_selective);
-        sweep.save(out / "noise_sweep.csv");
-        auto pv = [](const NoiseSweepRow& r) { return r.mean_pvar; };
-        auto sel = [](const NoiseSweepRow& r) { return r.fraction_selective; };
-        if (chosen_amplitude < 0) {
-            chosen_amplitude = noise_threshold(rows, NoiseWindow::delay, 0.9, sel);
-            if (std::isnan(chosen_amplitude)) chosen_amplitude = ns.amplitudes.back();
-        }
+        write_sweep(out, rows);
+        if (chosen_amplitude < 0) chosen_amplitude = chosen_noise_amplitude(rows, NoiseWindow::delay, 0.9);
 
         // ---- 2. many trials at the chosen amplitude
         const NoiseWindow cw = chosen_window == "whole" ? NoiseWindow::whole : NoiseWindow::delay;
         std::cerr << "chosen amplitude A = " << chosen_amplitude << " (" << chosen_window << " noise): "
                   << chosen_trials << " trials per condition\n";
-        Level chosen{run_noisy_trials(task, judge, 0, chosen_amplitude, cw, ns.sharing, chosen_trials, seed + 7, 0,
-                                      threads),
-                     run_noisy_trials(task, judge, 1, chosen_amplitude, cw, ns.sharing, chosen_trials, seed + 7,
-                                      chosen_trials, threads)};
-        {
-            CsvWriter ends({"condition", "trial", "endpoint", "correct", "pvar"});
-            for (const auto* t : {&chosen.right, &chosen.left})
-                for (std::size_t k = 0; k < t->endpoint.size(); ++k)
-                    ends.row(condition_name(t->condition), k, t->endpoint[k], int(t->correct[k]), t->pvar[k]);
-            ends.save(out / "noise_chosen_endpoints.csv");
-            std::vector<std::string> head{"time_s"};
-            std::vector<ProjectionSummary> groups;
-            for (const auto* t : {&chosen.right, &chosen.left})
-                for (int want : {1, 0}) {
-                    groups.push_back(projection_summary(*t, [&](long k) { return int(t->correct[std::size_t(k)]) == want; }));
-                    const std::string g = std::string(condition_name(t->condition)) + (want ? "_correct" : "_error");
-                    head.insert(head.end(), {g + "_n", g + "_mean", g + "_sd"});
-                }
-            CsvWriter proj(head);
-            const index_t cols = chosen.right.projection.cols();
-            const auto mean = [&](std::size_t g, index_t j) { return groups[g].n ? groups[g].mean[std::size_t(j)] : NAN; };
-            const auto sd = [&](std::size_t g, index_t j) { return groups[g].n ? groups[g].sd[std::size_t(j)] : NAN; };
-            for (index_t j = 0; j < cols; ++j)
-                proj.row(double(j) * step_s, groups[0].n, mean(0, j), sd(0, j), groups[1].n, mean(1, j), sd(1, j),
-                         groups[2].n, mean(2, j), sd(2, j), groups[3].n, mean(3, j), sd(3, j));
-            proj.save(out / "noise_chosen_projection.csv");
-        }
+        auto [right, left] = run_noisy_conditions(task, judge, chosen_amplitude, cw, ns.sharing, chosen_trials, seed + 7,
+                                                  threads);
+        const Level chosen{std::move(right), std::move(left)};
+        write_chosen(out, chosen, step_s);
         std::cerr << "  fraction correct: right " << chosen.right.fraction_correct() << ", left "
                   << chosen.left.fraction_correct() << " (" << long(elapsed()) << " s)\n";
 
         // ---- 3. photoinhibition
         std::map<std::pair<int, double>, Level> pi_levels;
-        pi.progress = [&](long done, long total) {
-            std::cerr << "\rphotoinhibition: " << done << "/" << total << " levels (" << pi.trials
-                      << " trials per condition), " << long(elapsed()) << " s" << (done == total ? "\n" : "")
-                      << std::flush;
-        };
+        pi.progress = progress("photoinhibition", pi.trials);
         const auto pi_rows = run_photoinhibition_sweep(task, judge, pi,
                                                        [&](InhibitionMode m, double s, const PerturbedTrials<double>& t) {
                                                            auto& l = pi_levels[{int(m), s}];
                                                            (t.condition == 0 ? l.right : l.left) = t;
                                                        });
-        {
-            CsvWriter csv({"strength", "mode", "condition", "n_trials", "fraction_correct"});
-            for (const auto& r : pi_rows)
-                csv.row(r.strength, to_string(r.mode), condition_name(r.condition), r.n_trials, r.fraction_correct);
-            csv.save(out / "photoinhibition.csv");
-            CsvWriter ends({"mode", "strength", "condition", "trial", "endpoint", "correct"});
-            CsvWriter proj({"mode", "strength", "time_s", "right_mean", "right_sd", "left_mean", "left_sd"});
-            for (const auto& [key, l] : pi_levels) {
-                const char* mode = to_string(InhibitionMode(key.first));
-                for (const auto* t : {&l.right, &l.left})
-                    for (std::size_t k = 0; k < t->endpoint.size(); ++k)
-                        ends.row(mode, key.second, condition_name(t->condition), k, t->endpoint[k], int(t->correct[k]));
-                const auto r = projection_summary(l.right, [](long) { return true; });
-                const auto lf = projection_summary(l.left, [](long) { return true; });
-                for (std::size_t j = 0; j < r.mean.size(); ++j)
-                    proj.row(mode, key.second, double(j) * step_s, r.mean[j], r.sd[j], lf.mean[j], lf.sd[j]);
-            }
-            ends.save(out / "photoinhibition_endpoints.csv");
-            proj.save(out / "photoinhibition_projection.csv");
-        }
-
-        // ---- key numbers
-        auto m = Manifest::open(out, "Noise robustness and photoinhibition of the trained network");
-        m.number("unperturbed pVar, right", pvar_right).number("unperturbed pVar, left", pvar_left);
-        for (NoiseWindow w : ns.windows) {
-            const std::string wn = w == NoiseWindow::whole ? "whole-trial noise" : "delay noise";
-            const double a_pv = noise_threshold(rows, w, 0.85, pv), a_sel = noise_threshold(rows, w, 0.5, sel);
-            // Never NaN in the manifest: "not reached" says so in the name.
-            if (std::isnan(a_pv))
-                m.number("noise threshold for pVar < 0.85 (" + wn + "): not reached up to A", ns.amplitudes.back());
-            else
-                m.number("noise threshold for pVar < 0.85 (" + wn + ")", a_pv, "A");
-            if (std::isnan(a_sel))
-                m.number("noise threshold for fraction selective < 0.5 (" + wn + "): not reached up to A",
-                         ns.amplitudes.back());
-            else
-                m.number("noise threshold for fraction selective < 0.5 (" + wn + ")", a_sel, "A");
-            std::cerr << wn << ": pVar < 0.85 from A = " << a_pv << ", fraction selective < 0.5 from A = " << a_sel
-                      << "\n";
-        }
-        m.number("chosen amplitude (" + chosen_window + " noise)", chosen_amplitude, "A")
-            .number("fraction correct at the chosen amplitude, right", chosen.right.fraction_correct())
-            .number("fraction correct at the chosen amplitude, left", chosen.left.fraction_correct());
-        for (InhibitionMode mode : {InhibitionMode::drive, InhibitionMode::silence}) {
-            const auto& strengths = mode == InhibitionMode::drive ? pi.drive_strengths : pi.silence_fractions;
-            if (strengths.empty()) continue;
-            const double s = *std::max_element(strengths.begin(), strengths.end());
-            for (const auto& r : pi_rows)
-                if (r.mode == mode && r.strength == s)
-                    m.number(std::string(mode == InhibitionMode::drive ? "photoinhibition drive " : "silenced fraction ") +
-                                 num(s) + " (strongest): fraction correct, " + condition_name(r.condition),
-                             r.fraction_correct);
-        }
-        m.number("wall time", elapsed(), "s");
-        m.save();
+        write_photoinhibition(out, pi_rows, pi_levels, step_s);
+        write_manifest(out, run, rows, chosen, pi_rows, pvar_right, pvar_left, elapsed());
         std::cerr << "data written (" << elapsed() << " s)\n";
 
         if (examples::figures_wanted(options))

@@ -223,6 +223,11 @@ inline void add_output_options(CLI::App& app, OutputOptions& o, const std::strin
     app.add_flag("--no-figures", o.no_figures, "write data only");
 }
 
+/// --threads: OpenMP threads, 0 (the default) for the OpenMP default, up to the library's bound.
+inline CLI::Option* add_threads_option(CLI::App& app, int& threads, const std::string& what = "OpenMP threads (0: default)") {
+    return app.add_option("--threads", threads, what)->check(thread_count());
+}
+
 /// The trained network of the robustness and structure programs: a training folder, or one
 /// network trained on the fly on a synthetic session.
 struct TrainedNetworkOptions {
