@@ -234,7 +234,7 @@ TEST_CASE("one_hemi_multi_fp_step with noise: two separated attractors, ~85-92 %
 
 TEST_CASE("the task gives identical results on 1 and 2 threads") {
     Inagaki2019TaskOptions opt;
-    opt.trials_per_type = 23;  // not a multiple of the 8 lanes: groups straddle conditions
+    opt.trials_per_type = 23;  // not a multiple of the 16 lanes: groups straddle conditions
     opt.seed = 77;
     opt.batch = 16;
     opt.side = PhotoinhibitionSide::contralateral;
@@ -265,7 +265,7 @@ TEST_CASE("the task gives identical results on 1 and 2 threads") {
 
 TEST_CASE("a trial of the protocol is bitwise the trial run alone, in the authors' indexing") {
     Inagaki2019TaskOptions opt;
-    opt.trials_per_type = 5;  // groups of 8 lanes straddle trial types and levels
+    opt.trials_per_type = 5;  // groups of 16 lanes straddle trial types and levels
     opt.seed = 31;
     opt.record_projections = false;
     const auto p = inagaki2019_preset("one_hemi_multi_fp_step");
