@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "neurodyn/core/rng.hpp"
 #include "neurodyn/experiments/session_analysis.hpp"
 
 using namespace neurodyn;
@@ -179,6 +180,54 @@ TEST_CASE_TEMPLATE("run_session_analysis: selectivity, CD, endpoints, groups, va
     CHECK(mean20 == doctest::Approx(20).epsilon(0.02));
     CHECK(a.bvar_right == doctest::Approx(a.bvar_left).epsilon(1e-12));
     CHECK(a.target_times[2000] == doctest::Approx(0.0005).epsilon(1e-9));
+}
+
+TEST_CASE("run_session_analysis: Poisson units with planted rates - the CD points along the rate difference") {
+    // 6 units firing Poisson spikes at constant planted rates; 40 correct right and 40 correct
+    // left trials. The CD fitted on 20 + 20 trials estimates d = r_R - r_L = (20, -20, 0, 0, -10,
+    // 10) Hz; each window mean counts spikes over ~0.5 s (400-ms window + the 101-ms boxcar), so
+    // the error of d_u has variance ~(r_R + r_L)/(0.5 * 20): summed over units 12.5 Hz^2, against
+    // |d|^2 = 1000. The expected cosine is ~1 - 12.5/2000 = 0.994; 0.95 is several SD away.
+    const double rate_r[6] = {30, 10, 20, 20, 5, 15}, rate_l[6] = {10, 30, 20, 20, 15, 5};
+    Session s;
+    s.source = "poisson";
+    for (int i = 0; i <= 3000; ++i) s.t_axis.push_back(i * 1e-3);
+    const std::size_t n_trials = 80;
+    for (std::size_t k = 0; k < n_trials; ++k) s.trials.push_back({int(k % 2) + 1, 0.5, 1.0, 2.0, 0.0});
+    Rng rng(5);
+    for (int u = 0; u < 6; ++u) {
+        std::vector<double> times;
+        std::vector<std::size_t> trial;
+        for (std::size_t k = 0; k < n_trials; ++k) {
+            const double rate = k % 2 == 0 ? rate_r[u] : rate_l[u];
+            for (double t = -std::log(rng.uniform_open()) / rate; t < 3.0; t += -std::log(rng.uniform_open()) / rate) {
+                times.push_back(t);
+                trial.push_back(k);
+            }
+        }
+        s.units.push_back(SessionUnit::from_spikes(times, trial, n_trials));
+    }
+    const auto a = run_session_analysis<double>(s, {});
+    Vector<double> d(6);
+    for (int u = 0; u < 6; ++u) d(u) = rate_r[u] - rate_l[u];
+    const double cosine = a.cd.weights().dot(d) / d.norm();
+    MESSAGE("cos(CD, planted r_R - r_L) = " << cosine);
+    CHECK(cosine > 0.95);
+    // Delay selectivity of the strongly tuned units: 30 vs 10 spikes/s over 1 s on 40 vs 40
+    // trials (z ~ 7) and 15 vs 5 (z ~ 6.5): p far below 0.05, labels from the planted sign.
+    CHECK(a.selectivity[0].label == Preference::right);
+    CHECK(a.selectivity[1].label == Preference::left);
+    CHECK(a.selectivity[4].label == Preference::left);
+    CHECK(a.selectivity[5].label == Preference::right);
+    CHECK(a.selectivity[0].p_value < 1e-6);
+    // Normalisation: the median held-out endpoint is 1 (right) and 0 (left) by definition.
+    std::vector<double> right, left;
+    for (const auto& e : a.endpoints)
+        if (e.test) (s.trials[e.trial].right() ? right : left).push_back(e.endpoint);
+    REQUIRE(right.size() == 20);
+    REQUIRE(left.size() == 20);
+    CHECK(median(right) == doctest::Approx(1.0).epsilon(1e-12));
+    CHECK(median(left) == doctest::Approx(0.0).epsilon(1e-12).scale(1));
 }
 
 TEST_CASE("run_session_analysis: the split follows the seed, the planted answer does not") {
