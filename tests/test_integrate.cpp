@@ -17,6 +17,7 @@
 #include "neurodyn/integrate/rk4.hpp"
 #include "neurodyn/integrate/recorder.hpp"
 #include "neurodyn/integrate/simulate.hpp"
+#include "neurodyn/models/population_model.hpp"
 #include "neurodyn/models/rate_network.hpp"
 #include "neurodyn/perturb/add_input.hpp"
 
@@ -524,4 +525,43 @@ TEST_CASE("lanes: a non-finite lane is reported with its own trial index") {
     } catch (const numerical_error& e) {
         CHECK(e.trial() == 102);
     }
+}
+
+TEST_CASE_TEMPLATE("EulerMaruyama on lanes: each lane is bitwise its trial run alone, both scalings", T, float, double) {
+    // Four coupled softplus populations with noise (PopulationModel: columns computed alike, see
+    // population_model.hpp; four rows fill a SIMD packet for float and double, so one column
+    // takes the same vectorised transfer as a batch). Lane b of a batch from trial 100 is trial
+    // 100 + b: its own stream Rng(7, 100 + b, purpose), drawn unit by unit, and the same
+    // arithmetic as one lane alone.
+    Matrix<T> W(4, 4);
+    W << T(1.2), T(-0.8), T(0.1), T(0), T(-0.8), T(1.2), T(0), T(0.1), T(0.1), T(0), T(1.2), T(-0.8), T(0), T(0.1),
+        T(-0.8), T(1.2);
+    const PopulationModel<Softplus<T>, T, 4> m(W, Vector<T>::Constant(4, T(20)), Vector<T>::Constant(4, T(0.3)), 2.0,
+                                               Softplus<T>{T(1)});
+    const TimeGrid grid(0.5, 400);
+    auto run = [&](auto scaling) {
+        constexpr NoiseScaling S = decltype(scaling)::value;
+        using X8 = Lanes<T, 4, 8>;
+        using X1 = Lanes<T, 4, 1>;
+        EulerMaruyama<T, S, X8> em8;
+        X8 x8 = X8::Constant(T(0.5));
+        simulate(Trial{100, 7}, m, em8, x8, grid, NoInput{});
+        bool same = true;
+        for (int b = 0; b < 8; ++b) {
+            EulerMaruyama<T, S, X1> em1;
+            X1 x1 = X1::Constant(T(0.5));
+            simulate(Trial{100 + b, 7}, m, em1, x1, grid, NoInput{});
+            same = same && (x1.col(0) == x8.col(b)).all();
+            // The Vector route draws the same numbers; its scalar softplus differs by rounding.
+            EulerMaruyama<T, S> emv;
+            Vector<T> xv = Vector<T>::Constant(4, T(0.5));
+            simulate(Trial{100 + b, 7}, m, emv, xv, grid, NoInput{});
+            const T tol = std::is_same_v<T, float> ? T(1e-4) : T(1e-11);
+            CHECK(((xv.array() - x8.col(b)).abs() <= tol * (T(1) + xv.array().abs())).all());
+        }
+        CHECK(same);
+        CHECK((x8.col(0) != x8.col(1)).any());  // lanes are different trials
+    };
+    run(std::integral_constant<NoiseScaling, NoiseScaling::sqrt_dt>{});
+    run(std::integral_constant<NoiseScaling, NoiseScaling::per_step>{});
 }

@@ -17,17 +17,26 @@
 /// therefore depend only on (seed, trial index, purpose), not on the thread that runs the trial.
 /// Without simulate(), call on_trial_begin yourself or set the stream with reseed().
 ///
+/// The third template parameter is the state type (concepts/state.hpp): `Vector<T>` by default,
+/// `Lanes<T, N, B>` for B trials at once. Lane b is trial trial.index + b and draws from its
+/// own stream Rng(trial.seed, trial.index + b, purpose), unit by unit as a single trial does,
+/// so a lane gets the numbers of that trial run alone (bitwise, for a model whose columns are
+/// computed independently, as PopulationModel's; tested).
+///
 /// \code
 /// neurodyn::EulerMaruyama<double> em;                                   // √dt scaling
 /// neurodyn::EulerMaruyama<double, neurodyn::NoiseScaling::per_step> authors;
 /// neurodyn::simulate(neurodyn::Trial{trial, seed}, noisy_model, em, x, grid, input);
+/// neurodyn::EulerMaruyama<double, neurodyn::NoiseScaling::sqrt_dt, neurodyn::Lanes<double, 4, 8>> em8;
 /// \endcode
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
 #include "neurodyn/concepts/model.hpp"
+#include "neurodyn/concepts/state.hpp"
 
 namespace neurodyn {
 
@@ -37,11 +46,11 @@ enum class NoiseScaling {
     per_step,  ///< dt·g·ξ: σ·ξ added per step inside τ dx/dt (Inagaki et al. 2019 code)
 };
 
-template <Real T = double, NoiseScaling Scaling = NoiseScaling::sqrt_dt>
+template <Real T = double, NoiseScaling Scaling = NoiseScaling::sqrt_dt, State X = Vector<T>>
 class EulerMaruyama {
 public:
     using scalar_type = T;
-    using state_type = Vector<T>;  ///< one trial per stream: lanes would share it
+    using state_type = X;  ///< one column per trial (lane), each with its own stream
     template <class M, class Y>
     static constexpr bool accepts = StochasticModel<M, Y>;
     static constexpr int order = 1;  ///< weak order; strong order 1/2 (1 for additive noise)
@@ -54,41 +63,53 @@ public:
     ///                stay independent.
     explicit EulerMaruyama(std::uint64_t purpose = default_purpose) : purpose_(purpose) {}
 
-    /// Reseed from the trial: called by simulate() before each trial.
+    /// Reseed from the trial: called by simulate() before each trial (lane b: trial.index + b).
     template <class TrialLike>
     void on_trial_begin(const TrialLike& trial) {
-        rng_ = Rng(trial.seed, std::uint64_t(trial.index), purpose_);
+        seed_ = trial.seed;
+        first_ = std::uint64_t(trial.index);
+        rng_.assign(1, Rng(seed_, first_, purpose_));
     }
-    /// Use an explicitly given stream (e.g. outside simulate()).
-    void reseed(const Rng& rng) { rng_ = rng; }
-    const Rng& rng() const noexcept { return rng_; }
+    /// Use an explicitly given stream for lane 0 (e.g. outside simulate()); further lanes, if
+    /// any, draw from Rng(seed, first + b, purpose) of the last on_trial_begin (seed 0 before).
+    void reseed(const Rng& rng) { rng_.assign(1, rng); }
+    /// Lane 0's stream.
+    const Rng& rng() const noexcept { return rng_.front(); }
 
     template <class M>
-    void do_step(const M& model, Vector<T>& x, double t, double dt, const Vector<T>& u) {
-        static_assert(StochasticModel<M>,
+    void do_step(const M& model, X& x, double t, double dt, const X& u) {
+        static_assert(StochasticModel<M, X>,
                       "neurodyn::EulerMaruyama needs a StochasticModel: the model must provide diffusion(), "
-                      "the per-unit noise amplitude g in dx = f dt + g dW");
-        if constexpr (StochasticModel<M>) step(model, x, t, dt, u);  // no error cascade after the message
+                      "the per-unit noise amplitude g in dx = f dt + g dW, and derivative() for this state type");
+        if constexpr (StochasticModel<M, X>) step(model, x, t, dt, u);  // no error cascade after the message
     }
 
 private:
     template <class M>
-    void step(const M& model, Vector<T>& x, double t, double dt, const Vector<T>& u) {
-        const index_t n = x.size();
-        f_.resize(n);
-        xi_.resize(n);
+    void step(const M& model, X& x, double t, double dt, const X& u) {
+        f_.resizeLike(x);  // no-ops after the first step
+        xi_.resizeLike(x);
         model.derivative(x, t, u, f_);
-        rng_.fill_normal(xi_);
+        for (auto b = index_t(rng_.size()); b < x.cols(); ++b)
+            rng_.emplace_back(seed_, first_ + std::uint64_t(b), purpose_);
+        // Lane by lane, unit by unit: a lane's draws are those of its trial alone.
+        for (index_t b = 0; b < x.cols(); ++b)
+            for (index_t i = 0; i < x.rows(); ++i) xi_(i, b) = rng_[std::size_t(b)].template normal<T>();
         const T h = T(dt);
-        if constexpr (Scaling == NoiseScaling::sqrt_dt)
-            x.array() += h * f_.array() + T(std::sqrt(dt)) * model.diffusion().array() * xi_.array();
-        else
-            x.array() += h * (f_.array() + model.diffusion().array() * xi_.array());
+        const auto g = model.diffusion().array();
+        if constexpr (Scaling == NoiseScaling::sqrt_dt) {
+            sg_ = T(std::sqrt(dt)) * g;  // √dt·g, as one trial computes it (resized once)
+            x.array() += h * f_.array() + xi_.array().colwise() * sg_;
+        } else {
+            x.array() += h * (f_.array() + xi_.array().colwise() * g);
+        }
     }
 
     std::uint64_t purpose_;
-    Rng rng_{};
-    Vector<T> f_, xi_;
+    std::uint64_t seed_ = 0, first_ = 0;
+    std::vector<Rng> rng_{Rng{}};
+    X f_, xi_;
+    Eigen::Array<T, X::RowsAtCompileTime, 1> sg_;
 };
 
 }  // namespace neurodyn
