@@ -4,16 +4,20 @@
 //
 //  - attractor_experiment/one_hemi_multi_fp_step: run_inagaki2019_task, i.e. the delayed-
 //    response protocol over the built-in preset model (PopulationModel + Euler<Lanes> +
-//    simulate() + AddInput/InputNoise hooks), OpenMP over groups of 8 lanes;
+//    simulate() + AddInput/InputNoise hooks), OpenMP over groups of 16 lanes;
 //  - attractor_experiment/user_model: the same equations written below as a user would
 //    (a model struct and a policy, outside include/), run through the same public API
-//    (run_delayed_response, simulate, the library's hooks);
+//    (run_delayed_response, simulate, the library's hooks), with the same 16 lanes;
 //  - attractor_experiment_straightforward: one trial at a time on a dynamic Vector<double>
 //    (inagaki2019_trial_rates), one thread.
 //
-// Counters: items_per_second = trials/s; time_per_trial_step (s, with SI prefix);
-// bytes_per_second counts the state read and written per step (4 currents + 4 rates,
-// 2 × 4 × 8 bytes). Run: build/<dir>/benchmarks/attractor_experiment --benchmark_filter=attractor
+// Counters: items_per_second = trials/s; time_per_trial_step = wall time per trial-step (s,
+// with SI prefix); cpu_per_trial_step = CPU time of the whole process (all threads) per
+// trial-step, the figure to compare on a shared machine (wall time there depends on the load;
+// on P free cores the wall time is about cpu_per_trial_step × trial-steps / P); bytes_per_second
+// counts the state read and written per step (4 currents + 4 rates, 2 × 4 × 8 bytes).
+// Run: make bench, then
+//   build/native/benchmarks/bench_attractor_experiment --benchmark_filter=attractor
 // GCC 12 with -march=native on AVX-512 reports its own intrinsics inside Eigen's vectorised exp
 // (the undefined-vector idiom) as "used uninitialized": a false positive, silenced before Eigen
 // is included (a user's -Werror build does the same, or passes -Wno-uninitialized).
@@ -23,6 +27,7 @@
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <ctime>
 #include <span>
 
 #include "neurodyn/experiments/delayed_response.hpp"
@@ -59,9 +64,9 @@ struct FourPopulations {
     }
 };
 
-/// The task for it: stimulus, ramp, light and noise from the library's hooks; 8 lanes.
+/// The task for it: stimulus, ramp, light and noise from the library's hooks; 16 lanes.
 struct Policy {
-    static constexpr int lanes = 8;
+    static constexpr int lanes = 16;
     using X = Lanes<double, 4, lanes>;
     Inagaki2019Preset p;
     FourPopulations m{inagaki2019_weights<double>(p), inagaki2019_inputs<double>(p).array(), p.tau, p.alpha, p.U,
@@ -110,8 +115,16 @@ struct Policy {
 
 namespace {
 
-void report(benchmark::State& state, long trials_per_iteration, long steps) {
+/// Process CPU time (all threads), seconds.
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+void report(benchmark::State& state, long trials_per_iteration, long steps, double cpu_seconds) {
     const double trials = double(trials_per_iteration) * double(state.iterations());
+    state.counters["cpu_per_trial_step"] = cpu_seconds / (trials * double(steps));
     state.SetItemsProcessed(int64_t(trials));
     state.SetBytesProcessed(int64_t(trials * double(steps) * 2 * 4 * sizeof(double)));
     state.counters["time_per_trial_step"] =
@@ -126,6 +139,7 @@ void BM_experiment(benchmark::State& state) {
     opt.threads = int(state.range(0));
     opt.seed = 11;
     double f = 0;
+    const double c0 = process_cpu_seconds();
     for (auto _ : state) {
         const auto res = run_inagaki2019_task(preset, opt);
         f = res.fraction_correct(0);
@@ -133,7 +147,7 @@ void BM_experiment(benchmark::State& state) {
     }
     state.counters["threads"] = ensemble_threads(opt.threads);
     state.counters["fraction_correct_pv0"] = f;
-    report(state, long(preset.pv_levels.size()) * 2 * opt.trials_per_type, preset.n_steps);
+    report(state, long(preset.pv_levels.size()) * 2 * opt.trials_per_type, preset.n_steps, process_cpu_seconds() - c0);
 }
 
 /// The same experiment with the user's model and policy above. Arg: threads.
@@ -145,6 +159,7 @@ void BM_user_model(benchmark::State& state) {
     opt.seed = 11;
     opt.pv_levels = policy.p.pv_levels;
     double f = 0;
+    const double c0 = process_cpu_seconds();
     for (auto _ : state) {
         const auto res = run_delayed_response(policy, opt);
         f = res.fraction_correct(0);
@@ -152,7 +167,7 @@ void BM_user_model(benchmark::State& state) {
     }
     state.counters["threads"] = ensemble_threads(opt.threads);
     state.counters["fraction_correct_pv0"] = f;
-    report(state, long(opt.pv_levels.size()) * 2 * opt.trials_per_type, policy.p.n_steps);
+    report(state, long(opt.pv_levels.size()) * 2 * opt.trials_per_type, policy.p.n_steps, process_cpu_seconds() - c0);
 }
 
 /// The straightforward route, one trial at a time on one thread (dynamic Vector<double>).
@@ -161,6 +176,7 @@ void BM_straightforward(benchmark::State& state) {
     const auto preset = inagaki2019_preset("one_hemi_multi_fp_step");
     const long n = state.range(0);
     long correct = 0;
+    const double c0 = process_cpu_seconds();
     for (auto _ : state) {
         correct = 0;
         long g = 0;
@@ -176,7 +192,7 @@ void BM_straightforward(benchmark::State& state) {
                 }
         benchmark::DoNotOptimize(correct);
     }
-    report(state, long(preset.pv_levels.size()) * 2 * n, preset.n_steps);
+    report(state, long(preset.pv_levels.size()) * 2 * n, preset.n_steps, process_cpu_seconds() - c0);
 }
 
 void BM_normal_fast_batch4(benchmark::State& state) {
