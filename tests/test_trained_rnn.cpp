@@ -697,4 +697,13 @@ TEST_CASE("A trained tanh network: trials, noise sweep and photoinhibition work 
     REQUIRE(silenced_rates.size() == 2);
     // All units silenced through the delay: the rates sit at -0.999 there, far from the targets.
     for (double v : silenced_rates) CHECK(v < res.pvar.back()[0] - 0.2);
+    // The structure analysis runs the tanh network too (its random counterpart with the
+    // initial weights): FORCE changed J, and the initial spectrum follows the circular law of
+    // radius g = 1.2 up to O(N^-1/2) fluctuations.
+    const auto st = analyse_structure(task, net.weights());
+    CHECK(st.dJ.rank >= 1);
+    CHECK(st.dJ_effective_rank >= 1);
+    CHECK(st.radius_initial == doctest::Approx(1.2).epsilon(0.15));
+    CHECK(st.pca_dim_trained >= 1);
+    CHECK(st.pca_dim_trained <= 60);
 }
