@@ -8,6 +8,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "neurodyn/integrate/dormand_prince.hpp"
@@ -525,6 +526,34 @@ TEST_CASE("lanes: a non-finite lane is reported with its own trial index") {
     } catch (const numerical_error& e) {
         CHECK(e.trial() == 102);
     }
+}
+
+TEST_CASE_TEMPLATE("simulate's finiteness test: every kind of non-finite coefficient, in any position", T, float, double) {
+    // detail::all_finite sums x − x: 0 for finite coefficients (also the largest, the smallest
+    // subnormal and −0), NaN as soon as one is ±inf or NaN.
+    using L = Lanes<T, 4, 16>;
+    const T lim[] = {std::numeric_limits<T>::max(), -std::numeric_limits<T>::max(), std::numeric_limits<T>::denorm_min(),
+                     T(-0.0), T(1e-30), T(3)};
+    L x = L::Constant(T(1));
+    for (T v : lim) {
+        x(2, 5) = v;
+        CHECK(detail::all_finite(x));
+    }
+    x = L::Constant(std::numeric_limits<T>::max());  // the sum of x − x cannot overflow: all 0
+    CHECK(detail::all_finite(x));
+    const T bad[] = {std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(),
+                     std::numeric_limits<T>::quiet_NaN()};
+    for (T v : bad)
+        for (index_t k = 0; k < x.size(); k += 7) {
+            L y = L::Constant(T(0.5));
+            y(k) = v;
+            CHECK_FALSE(detail::all_finite(y));
+        }
+    Vector<T> v = Vector<T>::Zero(0);
+    CHECK(detail::all_finite(v));  // nothing to test
+    v = Vector<T>::Ones(3);
+    v[2] = std::numeric_limits<T>::quiet_NaN();
+    CHECK_FALSE(detail::all_finite(v));
 }
 
 TEST_CASE_TEMPLATE("EulerMaruyama on lanes: each lane is bitwise its trial run alone, both scalings", T, float, double) {

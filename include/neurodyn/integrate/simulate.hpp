@@ -40,6 +40,16 @@ struct NoInput {
     void operator()(double, V& u) const { u.setZero(); }
 };
 
+namespace detail {
+/// True when every coefficient of x is finite, as one vectorised reduction: x − x is 0 for a
+/// finite x and NaN for ±inf and NaN, and a NaN survives the sum. (Eigen's allFinite() tests
+/// coefficient by coefficient; on a 4×16 state that was ~8 % of a whole Euler step.)
+template <State X>
+bool all_finite(const X& x) {
+    return (x.array() - x.array()).sum() == typename X::Scalar(0);
+}
+}  // namespace detail
+
 template <class M, class S, State X, class Input, class... Hooks>
 void simulate(const Trial& trial, const M& model, S& stepper, X& x, const TimeGrid& grid, Input&& input,
               Hooks&&... hooks) {
@@ -70,7 +80,7 @@ void simulate(const Trial& trial, const M& model, S& stepper, X& x, const TimeGr
         input(t, u);
         (hooks::input(hooks, t, u), ...);
         stepper.do_step(model, x, t, dt, u);
-        if (!x.allFinite()) {
+        if (!detail::all_finite(x)) [[unlikely]] {
             index_t lane = 0;
             while (lane + 1 < x.cols() && x.col(lane).allFinite()) ++lane;
             throw numerical_error("non-finite state", long(i), trial.index + long(lane));
