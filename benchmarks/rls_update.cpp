@@ -10,7 +10,9 @@
 // time / neurodyn time, on neurodyn rows), `bound` (best-trial time per step / (bytes of
 // the fused step at the machine's bandwidth); 1 = as fast as memory allows), `allocs` (heap
 // allocations per step), `per_step_best` (fastest trial, per step) and `triad_GBps` (the
-// bandwidth `bound` uses).
+// bandwidth `bound` uses), `cpu_per_step` (CPU time of the benchmark thread per step: on a
+// loaded machine the figure to compare for single-threaded steps, N < 384) and `cpu_speedup`
+// (straightforward / neurodyn CPU time).
 //
 // Bytes per step (s = sizeof(scalar)):
 //   neurodyn all:             P lower triangle read+write (N²·s) + J read+write (2N²·s) = 3N²·s
@@ -40,6 +42,8 @@
 #include <string>
 #include <vector>
 
+#include <time.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -65,6 +69,15 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
+
+/// CPU time of the calling thread (s): on a loaded machine it leaves out the time the thread
+/// waits for a core (meaningful for single-threaded steps, N < rls_parallel_min_size).
+double thread_cpu() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+std::map<std::string, double> g_straightforward_cpu;
 
 std::map<std::string, double> g_straightforward_seconds;
 
@@ -196,14 +209,16 @@ void BM_neurodyn(benchmark::State& state, index_t n) {
     opt.progress = Progress::off;
     long allocs = 0;
     index_t steps = 0;
-    double total = 0, best = 1e300;
+    double total = 0, best = 1e300, cpu = 0;
     auto timed = [&](auto& trainer) {
         trainer.train_trial(0);
         for (auto _ : state) {
             const long a0 = g_allocs.load();
+            const double c0 = thread_cpu();
             const auto t0 = std::chrono::steady_clock::now();
             trainer.train_trial(0);
             const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            cpu += thread_cpu() - c0;
             allocs += g_allocs.load() - a0;
             steps += p.K;
             total += sec / double(p.K);
@@ -222,9 +237,12 @@ void BM_neurodyn(benchmark::State& state, index_t n) {
         timed(trainer);
     }
     finish<T, Readout>(state, true, n, allocs, steps, best, bandwidth);
+    if (steps > 0) state.counters["cpu_per_step"] = cpu / double(steps);
     const auto it = g_straightforward_seconds.find(key(scalar_name<T>(), Readout ? "readout" : "all", n));
     if (it != g_straightforward_seconds.end() && state.iterations() > 0)
         state.counters["speedup"] = it->second / (total / double(state.iterations()));
+    const auto ic = g_straightforward_cpu.find(key(scalar_name<T>(), Readout ? "readout" : "all", n));
+    if (ic != g_straightforward_cpu.end() && steps > 0) state.counters["cpu_speedup"] = ic->second / (cpu / double(steps));
 }
 
 /// The straightforward Eigen step, as written from the equations.
@@ -266,11 +284,14 @@ void BM_straightforward(benchmark::State& state, index_t n) {
         }
     };
     trial();
+    double cpu = 0;
     for (auto _ : state) {
         const long a0 = g_allocs.load();
+        const double c0 = thread_cpu();
         const auto t0 = std::chrono::steady_clock::now();
         trial();
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        cpu += thread_cpu() - c0;
         allocs += g_allocs.load() - a0;
         steps += p.K;
         total += sec / double(p.K);
@@ -278,6 +299,10 @@ void BM_straightforward(benchmark::State& state, index_t n) {
         state.SetIterationTime(sec);
     }
     finish<T, Readout>(state, false, n, allocs, steps, best, bandwidth);
+    if (steps > 0) {
+        state.counters["cpu_per_step"] = cpu / double(steps);
+        g_straightforward_cpu[key(scalar_name<T>(), Readout ? "readout" : "all", n)] = cpu / double(steps);
+    }
     if (state.iterations() > 0)
         g_straightforward_seconds[key(scalar_name<T>(), Readout ? "readout" : "all", n)] =
             total / double(state.iterations());

@@ -505,7 +505,7 @@ public:
         while (!stop && iteration_ < opt_.max_iterations) {
             const int it = iteration_ + 1;
             if (seed())  // the rate each condition starts the iteration with: column 0 of its test record
-                for (std::size_t c = 0; c < xs_.size(); ++c) r0_[c].noalias() = net_.rates(xs_[c]);
+                for (std::size_t c = 0; c < xs_.size(); ++c) fast_rates<Net>::compute(net_, xs_[c], r0_[c]);
             for (index_t c = 0; c < conditions(); ++c) {
                 if (seed()) run_trial_seed<true>(c, it, nullptr, false, callbacks...);
                 else run_trial<true>(c, it, callbacks...);
@@ -855,7 +855,7 @@ private:
         } else {
             stepper_.do_step(net_, x_, t, opt_.dt, u_);
         }
-        r_.noalias() = net_.rates(x_);
+        fast_rates<Net>::compute(net_, x_, r_);
     }
 
     /// Gather the trainable presynaptic rates.
@@ -896,7 +896,7 @@ private:
         x_ = x0_[cs];
         if (opt_.initial_state_noise > 0)
             for (index_t i = 0; i < x_.size(); ++i) x_[i] += T(opt_.initial_state_noise * rng_.normal());
-        r_.noalias() = net_.rates(x_);
+        fast_rates<Net>::compute(net_, x_, r_);
         e_.setZero();
         multiply();
         if constexpr (separate) y_.noalias() = W * r_;
@@ -988,7 +988,7 @@ private:
         Matrix<T>& J = net_.weights();
         if (fresh) x_.setZero();
         else x_ = xs_[cs];
-        r_.noalias() = net_.rates(x_);
+        fast_rates<Net>::compute(net_, x_, r_);
         if constexpr (!Learn) {
             if (fresh) rates_.col(0).setZero();
             else rates_.col(0) = r0_[cs];

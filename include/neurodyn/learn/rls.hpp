@@ -59,10 +59,13 @@ inline void check_size(const char* parameter, index_t seen, index_t expected) {
 /// faster: the passes fit in cache and a fork/join costs a few microseconds).
 inline constexpr index_t rls_parallel_min_size = 384;
 
-/// Largest N for which P is kept whole (both triangles, rows padded to a multiple of 8) rather
-/// than as its lower triangle. Measured (double, one core): N = 87, 3.4 us per FORCE step whole
-/// against 4.4 us as a triangle (short unaligned columns and scalar triangle heads cost more
-/// than the doubled bytes); N = 256, 26.1 against 23.4 us (the bytes win).
+/// Largest N for which P is kept padded (ld × ld, ld = N rounded up to 8) with its block lower
+/// triangle current (8-column blocks from their diagonal block down: aligned whole-vector
+/// columns, about half the bytes of the whole P) rather than as its plain lower triangle.
+/// Measured (double, one core): N = 87, the whole P 3.4 us per FORCE step against 4.4 us as a
+/// plain triangle (short unaligned columns and scalar heads cost more than the bytes); N = 256,
+/// whole 26.1 against 23.4 us (the bytes win). The block triangle keeps the aligned columns
+/// and drops most of the extra bytes (docs/force_training.md).
 inline constexpr index_t rls_whole_max_size = 128;
 
 namespace detail {
@@ -238,16 +241,18 @@ inline void fused_triangle(T* P, const T* k, const T* r, T* kn, T* part, T mc, T
         kn[j] = d * r[j] + fused_column(cj, k, r, part, sj, scale, r[j], j + 1, n);
     }
 }
-/// Up to rls_whole_max_size P is kept whole (both triangles) with its rows padded to a
-/// multiple of 8 (zero rows, and k and r zero there): columns [j, j + 8) at once,
-/// P_ij ← (P_ij + mc·(k_i·k_j))·scale for every row, and, if Next, kn_i += Σ_c P_ic r_c (column
-/// order). k_i·k_j is the same product for (i, j) and (j, i), so P stays exactly symmetric.
-/// Whole aligned vectors and no triangle heads: at N = 87 this moves twice the bytes of the
-/// triangle pass and takes less time (the triangle's short, unaligned columns and scalar heads
-/// cost more than the bytes).
+/// Up to rls_whole_max_size P is stored padded (ld × ld, ld = n rounded up to 8, zero rows,
+/// columns, k and r beyond n) and only its **block lower triangle** is kept current: for the
+/// block of columns [j, j + 8) (j a multiple of 8) the rows [j, ld), i.e. the whole 8 × 8
+/// diagonal block (both of its triangles) and everything below. Every column then starts on
+/// a SIMD boundary (no scalar heads, as the plain triangle has) and a step touches about
+/// half the bytes of the whole P. P_ic ← (P_ic + mc·(k_i·k_c))·scale (k_i·k_c is the same
+/// product for (i, c) and (c, i), so the diagonal blocks stay exactly symmetric), and, if
+/// Next, k' = P_new r from both halves: kn_i += Σ_c P_ic r_c for the stored rows (the lower
+/// part and the diagonal block) and kn_c += Σ_{i ≥ j+8} P_ic r_i (the upper part, by symmetry).
 template <bool Next, bool Forget, class T>
-inline void symmetric_columns8(T* P, index_t ld, const T* __restrict k, const T* __restrict r, T* __restrict kn, T mc,
-                               T scale, index_t j) noexcept {
+inline void block_columns8(T* P, index_t ld, const T* __restrict k, const T* __restrict r, T* __restrict kn, T mc,
+                           T scale, index_t j) noexcept {
     T* __restrict P0 = P + j * ld;
     T* __restrict P1 = P0 + ld;
     T* __restrict P2 = P1 + ld;
@@ -260,14 +265,11 @@ inline void symmetric_columns8(T* P, index_t ld, const T* __restrict k, const T*
             k7 = k[j + 7];
     const T r0 = r[j], r1 = r[j + 1], r2 = r[j + 2], r3 = r[j + 3], r4 = r[j + 4], r5 = r[j + 5], r6 = r[j + 6],
             r7 = r[j + 7];
-#ifdef _OPENMP
-#pragma omp simd
-#endif
-    for (index_t i = 0; i < ld; ++i) {
+    auto row = [&](index_t i, T& p0, T& p1, T& p2, T& p3, T& p4, T& p5, T& p6, T& p7) {
         const T ki = k[i];
-        T p0 = P0[i] + mc * (ki * k0), p1 = P1[i] + mc * (ki * k1), p2 = P2[i] + mc * (ki * k2);
-        T p3 = P3[i] + mc * (ki * k3), p4 = P4[i] + mc * (ki * k4), p5 = P5[i] + mc * (ki * k5);
-        T p6 = P6[i] + mc * (ki * k6), p7 = P7[i] + mc * (ki * k7);
+        p0 = P0[i] + mc * (ki * k0), p1 = P1[i] + mc * (ki * k1), p2 = P2[i] + mc * (ki * k2);
+        p3 = P3[i] + mc * (ki * k3), p4 = P4[i] + mc * (ki * k4), p5 = P5[i] + mc * (ki * k5);
+        p6 = P6[i] + mc * (ki * k6), p7 = P7[i] + mc * (ki * k7);
         if constexpr (Forget) {
             p0 *= scale, p1 *= scale, p2 *= scale, p3 *= scale, p4 *= scale, p5 *= scale, p6 *= scale, p7 *= scale;
         }
@@ -281,30 +283,56 @@ inline void symmetric_columns8(T* P, index_t ld, const T* __restrict k, const T*
         P7[i] = p7;
         if constexpr (Next)
             kn[i] = (((((((kn[i] + p0 * r0) + p1 * r1) + p2 * r2) + p3 * r3) + p4 * r4) + p5 * r5) + p6 * r6) + p7 * r7;
-    }
-}
-/// One column j of the whole padded P, as symmetric_columns8.
-template <bool Next, bool Forget, class T>
-inline void symmetric_column(T* P, index_t ld, const T* __restrict k, const T* __restrict r, T* __restrict kn, T mc,
-                             T scale, index_t j) noexcept {
-    T* __restrict Pj = P + j * ld;
-    const T kj = k[j], rj = r[j];
+    };
+    // The diagonal block.
 #ifdef _OPENMP
 #pragma omp simd
 #endif
-    for (index_t i = 0; i < ld; ++i) {
-        T p = Pj[i] + mc * (k[i] * kj);
-        if constexpr (Forget) p *= scale;
-        Pj[i] = p;
-        if constexpr (Next) kn[i] += p * rj;
+    for (index_t i = j; i < j + 8; ++i) {
+        T p0, p1, p2, p3, p4, p5, p6, p7;
+        row(i, p0, p1, p2, p3, p4, p5, p6, p7);
+    }
+    if constexpr (!Next) {
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+        for (index_t i = j + 8; i < ld; ++i) {
+            T p0, p1, p2, p3, p4, p5, p6, p7;
+            row(i, p0, p1, p2, p3, p4, p5, p6, p7);
+        }
+    } else {
+        T d0 = T(0), d1 = T(0), d2 = T(0), d3 = T(0), d4 = T(0), d5 = T(0), d6 = T(0), d7 = T(0);
+#ifdef _OPENMP
+#pragma omp simd reduction(+ : d0, d1, d2, d3, d4, d5, d6, d7)
+#endif
+        for (index_t i = j + 8; i < ld; ++i) {
+            T p0, p1, p2, p3, p4, p5, p6, p7;
+            row(i, p0, p1, p2, p3, p4, p5, p6, p7);
+            const T ri = r[i];
+            d0 += p0 * ri;
+            d1 += p1 * ri;
+            d2 += p2 * ri;
+            d3 += p3 * ri;
+            d4 += p4 * ri;
+            d5 += p5 * ri;
+            d6 += p6 * ri;
+            d7 += p7 * ri;
+        }
+        kn[j] += d0;
+        kn[j + 1] += d1;
+        kn[j + 2] += d2;
+        kn[j + 3] += d3;
+        kn[j + 4] += d4;
+        kn[j + 5] += d5;
+        kn[j + 6] += d6;
+        kn[j + 7] += d7;
     }
 }
-/// The whole pass over the padded symmetric P (columns in blocks of 8, then one by one).
+/// The pass over the block lower triangle of the padded P (every block has 8 columns: ld is a
+/// multiple of 8 and the padding columns stay 0).
 template <bool Next, bool Forget, class T>
-inline void symmetric_pass(T* P, index_t ld, index_t n, const T* k, const T* r, T* kn, T mc, T scale) noexcept {
-    index_t j = 0;
-    for (; j + 8 <= n; j += 8) symmetric_columns8<Next, Forget>(P, ld, k, r, kn, mc, scale, j);
-    for (; j < n; ++j) symmetric_column<Next, Forget>(P, ld, k, r, kn, mc, scale, j);
+inline void block_pass(T* P, index_t ld, const T* k, const T* r, T* kn, T mc, T scale) noexcept {
+    for (index_t j = 0; j < ld; j += 8) block_columns8<Next, Forget>(P, ld, k, r, kn, mc, scale, j);
 }
 /// For i in [0, n): W_i += a·e_i; z_i += W_i·rj.
 template <class T>
@@ -537,7 +565,7 @@ public:
         n_ = n;
         whole_ = n <= rls_whole_max_size;
         ld_ = whole_ ? (n + 7) / 8 * 8 : n;
-        P_.resize(ld_, n);
+        P_.resize(ld_, ld_);  // whole_: ld × ld, padding rows and columns 0
         k_.setZero(n);
         k_next_.setZero(n);
         if (whole_) {
@@ -574,7 +602,7 @@ public:
 
     /// The full symmetric P (allocates: for checks and checkpoints, not for hot loops).
     Matrix<T> P() const {
-        if (whole_) return P_.topRows(n_);
+        if (whole_) return Matrix<T>(P_.topLeftCorner(n_, n_).template selfadjointView<Eigen::Lower>());
         return Matrix<T>(P_.template selfadjointView<Eigen::Lower>());
     }
 
@@ -585,7 +613,7 @@ public:
                 std::to_string(P.rows()) + "x" + std::to_string(P.cols()),
                 "must be " + std::to_string(size()) + "x" + std::to_string(size()));
         require(P.allFinite(), "P", "a matrix with NaN or Inf", "must be finite");
-        if (whole_) P_.topRows(n_) = P.template selfadjointView<Eigen::Lower>();  // exactly symmetric
+        if (whole_) P_.topLeftCorner(n_, n_) = P.template selfadjointView<Eigen::Lower>();  // exactly symmetric
         else P_.template triangularView<Eigen::Lower>() = P;
         prepared_ = false;
     }
@@ -594,7 +622,7 @@ public:
     template <class D>
     T gain(const Eigen::MatrixBase<D>& r) {
         detail::check_size("r", r.size(), size());
-        if (whole_) k_.noalias() = P_.topRows(n_) * r;
+        if (whole_) k_.noalias() = P_.topLeftCorner(n_, n_).template selfadjointView<Eigen::Lower>() * r;
         else k_.noalias() = P_.template selfadjointView<Eigen::Lower>() * r;
         set_gain(r);
         return c_;
@@ -706,8 +734,8 @@ public:
             T s = T(0);
             for (std::size_t b = 0; b < cols.size(); ++b) {
                 const index_t j = cols[b];
-                // Whole P: both triangles stored; triangle: read P(max, min).
-                const T p = whole_ ? P_(i, j) : (i >= j ? P_(i, j) : P_(j, i));
+                // The lower triangle is current in both storages: read P(max, min).
+                const T p = i >= j ? P_(i, j) : P_(j, i);
                 s += p * r[j];
             }
             out[index_t(a)] = s;
@@ -723,8 +751,8 @@ public:
     T rPr() const noexcept { return rPr_; }
 
     /// The stored matrix: only the lower triangle is meaningful.
-    /// Up to rls_whole_max_size it holds the whole symmetric P in its first size() rows
-    /// (rows padded to a multiple of 8).
+    /// Up to rls_whole_max_size it is padded to ld × ld (ld a multiple of 8) and its block
+    /// lower triangle is current (diagonal 8 × 8 blocks whole).
     const Matrix<T>& lower() const noexcept { return P_; }
     /// The thread choice of update_and_gain (see ThreadTuner).
     const ThreadTuner& tuner() const noexcept { return tuners_[1]; }
@@ -796,15 +824,15 @@ private:
             kn_.setZero();
         }
         if (lambda_ != 1.0)
-            detail::symmetric_pass<Next, true>(P_.data(), ld_, n_, kp_.data(), rp_.data(), kn_.data(), mc, il);
+            detail::block_pass<Next, true>(P_.data(), ld_, kp_.data(), rp_.data(), kn_.data(), mc, il);
         else
-            detail::symmetric_pass<Next, false>(P_.data(), ld_, n_, kp_.data(), rp_.data(), kn_.data(), mc, il);
+            detail::block_pass<Next, false>(P_.data(), ld_, kp_.data(), rp_.data(), kn_.data(), mc, il);
         if constexpr (Next) k_ = kn_.head(n_);
     }
 
-    /// update_weights_and_gain for a whole P and a W padded to the same rows: each block of 8
-    /// columns updates W and P in one loop over the rows (one pass over the step's data instead
-    /// of two). Every number is computed as in update_columns and symmetric_columns8, so the
+    /// update_weights_and_gain for a padded P (block lower triangle) and a W padded to the same rows: each block of 8
+    /// columns updates W and then P (one pass over the step's data instead
+    /// of two). Every number is computed as in update_columns and block_columns8, so the
     /// result is bitwise that of the two separate calls.
     void whole_weights_and_gain(Matrix<T>& W, T s, const Vector<T>& e, const Vector<T>& r_next, Vector<T>& z) {
         const T mc = -c_, il = T(1.0 / lambda_);
@@ -821,13 +849,13 @@ private:
             T sk[8];
             for (int c = 0; c < 8; ++c) sk[c] = s * k_[j + c];
             detail::update_and_accumulate8(Wd + j * ld, ld, e.data(), z.data(), sk, rp_.data() + j, ld);
-            if (forget) detail::symmetric_columns8<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
-            else detail::symmetric_columns8<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+            if (forget) detail::block_columns8<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+            else detail::block_columns8<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
         }
         detail::update_columns(Wd, ld, e.data(), z.data(), s, k_.data(), rp_.data(), j, n);  // W: the rest
-        for (; j < n; ++j) {
-            if (forget) detail::symmetric_column<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
-            else detail::symmetric_column<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+        if (j < ld) {  // P's last block (its padding columns are 0)
+            if (forget) detail::block_columns8<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
+            else detail::block_columns8<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
         }
         k_ = kn_.head(n_);
         set_gain(r_next);
