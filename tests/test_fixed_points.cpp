@@ -488,6 +488,18 @@ TEST_CASE("continuous attractor: with exact tuning a line of marginal points, pu
     const double smin = Eigen::JacobiSVD<Matrix<double>>(pub.jacobian()).singularValues()(11);
     CHECK(one.points[0].x.norm() <= 1.01 * double(one.points[0].residual) / smin);
     CHECK(double(one.points[0].max_real_eigenvalue) == doctest::Approx(-3.8548e-5).epsilon(1e-4));
+
+    // A start so far out that ‖x‖² overflows (entries 1e160): x.norm() = inf once made every
+    // relative step test pass, and a "fixed point" at |x| = 6e151 with q = 1e293 came back.
+    // Now: not converged, with the reason, and no point.
+    Matrix<double> far = starts.leftCols(2);
+    far.col(1) *= 1e160;
+    const auto out = find_fixed_points(pub, none, far);
+    REQUIRE(out.points.size() == 1);
+    CHECK(out.points[0].x.norm() <= 1e-6);
+    CHECK(out.starts[1].status == StartStatus::not_converged);
+    CHECK(out.starts[1].point == -1);
+    CHECK(out.starts[1].message.find("diverged") != std::string::npos);
 }
 
 TEST_CASE("slow point: the ghost of a saddle-node (no root, minimum of q) through finite differences") {

@@ -239,25 +239,38 @@ public:
                               detail::to_text(o_.slow_q_max));
         };
         bool lu_current = false;  // lu_ holds DF at a recent Newton iterate
+        T jnorm = 0;              // ‖DF‖_F at the last factorisation
+        // A step below the rounding level ends the search only where ‖F‖ is at its rounding
+        // floor too (≈ ε‖DF‖‖x‖): far out (a diverged start, x ~ 1e150) the step can be tiny
+        // relative to ‖x‖ while F is not, and Newton must go on.
+        auto at_floor = [&](T xn) {
+            return std::sqrt(T(2) * q) <= T(1e3) * std::numeric_limits<T>::epsilon() * jnorm * (T(1) + xn);
+        };
         for (int it = 1; it <= o_.max_iterations; ++it) {
             if (std::sqrt(T(2) * q) <= ftol) return finish(StartStatus::fixed_point, it - 1);
-            const T xnorm = x.norm();
+            // stableNorm: x.norm() overflows to inf for entries ~1e155 and every relative test
+            // would pass. A start whose ‖x‖ or q overflow is out of reach.
+            const T xnorm = x.stableNorm();
+            if (!std::isfinite(double(xnorm)) || !std::isfinite(double(q)))
+                return finish(StartStatus::not_converged, it - 1,
+                              "diverged: |x| = " + detail::to_text(xnorm) + ", q = " + detail::to_text(q) +
+                                  " overflow the scalar type");
             const T cap = T(o_.max_step) * (T(1) + xnorm);
             if (lu_current) {
                 // Chord step with the last factorisation (Shamanskii): costs O(n²) instead of the
                 // O(n³) factorisation; kept only if it at least halves ‖F‖, else DF is refreshed.
                 d_.noalias() = lu_.solve(F_);
                 d_ = -d_;
-                const T dn = d_.norm();
+                const T dn = d_.stableNorm();
                 if (d_.allFinite() && dn <= cap) {
                     xt_.noalias() = x + d_;
                     eval(xt_, Ft_, it);
                     const T qt = T(0.5) * Ft_.squaredNorm();
-                    if (qt <= T(0.25) * q) {
+                    if (std::isfinite(double(qt)) && qt <= T(0.25) * q) {
                         x.swap(xt_);
                         F_.swap(Ft_);
                         q = qt;
-                        if (dn <= xtol * (T(1) + xnorm)) return finish(StartStatus::fixed_point, it);
+                        if (dn <= xtol * (T(1) + xnorm) && at_floor(xnorm)) return finish(StartStatus::fixed_point, it);
                         continue;
                     }
                 }
@@ -265,14 +278,15 @@ public:
             lu_current = false;
             jacobian(x, it);
             ++factorisations_;
-            if (jscale == 0) jscale = std::max(J_.norm(), std::numeric_limits<T>::min());
+            jnorm = J_.norm();
+            if (jscale == 0) jscale = std::max(jnorm, std::numeric_limits<T>::min());
             // Newton with backtracking.
             lu_.compute(J_);
             d_.noalias() = lu_.solve(F_);
             d_ = -d_;
             bool newton_ok = false;
             if (d_.allFinite()) {
-                T dn = d_.norm();
+                T dn = d_.stableNorm();
                 if (dn > cap) {
                     d_ *= cap / dn;
                     dn = cap;
@@ -282,13 +296,14 @@ public:
                     xt_.noalias() = x + alpha * d_;
                     eval(xt_, Ft_, it);
                     const T qt = T(0.5) * Ft_.squaredNorm();
-                    if (qt <= (T(1) - T(2e-4) * alpha) * q) {
+                    if (std::isfinite(double(qt)) && qt <= (T(1) - T(2e-4) * alpha) * q) {
                         x.swap(xt_);
                         F_.swap(Ft_);
                         q = qt;
                         // A full step at the rounding level: Newton has converged (‖F‖ may sit on
                         // its rounding floor above a tolerance chosen too small).
-                        if (alpha == T(1) && dn <= xtol * (T(1) + xnorm)) return finish(StartStatus::fixed_point, it);
+                        if (alpha == T(1) && dn <= xtol * (T(1) + xnorm) && at_floor(xnorm))
+                            return finish(StartStatus::fixed_point, it);
                         newton_ok = true;
                         lu_current = alpha == T(1);
                         break;
@@ -315,7 +330,7 @@ public:
                         nu *= 2;
                         continue;
                     }
-                    T dn = d_.norm();
+                    T dn = d_.stableNorm();
                     if (dn > cap) d_ *= cap / dn;
                     xt_.noalias() = x + d_;
                     eval(xt_, Ft_, it);
