@@ -40,7 +40,7 @@
 #include "neurodyn/experiments/synthetic_session.hpp"
 #include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/output_folder.hpp"
-#include "support/program.hpp"
+#include "support/trained_network.hpp"
 
 namespace fs = std::filesystem;
 using namespace neurodyn;
@@ -157,188 +157,138 @@ void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs&
         fig.render();
     }
 }
+/// The targets the options name, with their epochs; `note` says what they are.
+xt::xtensor<double, 3> load_targets(const examples::TargetSourceOptions& src, TaskEpochs& epochs, std::ostream& note) {
+    xt::xtensor<double, 3> rates;
+    if (!src.session_file.empty()) {
+#ifdef NEURODYN_HAS_MATIO
+        auto t = session_training_targets(load_matlab_session(src.session_file));
+        epochs = std::move(t.epochs);
+        note << "targets: session " << src.session_file << ", " << t.rates.shape()[1] << " units\n";
+        return std::move(t.rates);
+#else
+        throw invalid_parameter("--session", src.session_file,
+                                "needs the MATLAB session loader (matio), which this build lacks; write the "
+                                "targets to .npy and pass --targets");
+#endif
+    }
+    if (!src.targets_file.empty()) {
+        const xt::xarray<double> a = load_npy<double>(src.targets_file, 3);
+        if (a.shape()[0] != 2)
+            throw file_error(src.targets_file, "shape",
+                             "has " + std::to_string(a.shape()[0]) + " conditions, expected 2 (right, left)");
+        rates = a;
+        epochs = inagaki2019_epochs(double(rates.shape()[2]));  // scaled to the file's length
+        note << "targets: " << src.targets_file << ", " << rates.shape()[1] << " neurons, " << rates.shape()[2]
+             << " steps\n";
+        return rates;
+    }
+    if (src.synthetic == "session") {
+        SyntheticSessionOptions so;
+        so.units = src.neurons;
+        so.trials = src.session_trials;
+        so.seed = src.data_seed;
+        auto t = session_training_targets(synthetic_session(so));
+        epochs = std::move(t.epochs);
+        note << "targets: correct-trial PSTHs of a synthetic ALM session (" << src.neurons << " units, "
+             << src.session_trials << " trials, seed " << src.data_seed << "), " << t.rates.shape()[2] << " steps\n";
+        return std::move(t.rates);
+    }
+    SyntheticTargetOptions syn;
+    syn.neurons = src.neurons;
+    syn.seed = src.data_seed;
+    const auto t = synthetic_targets(syn);
+    epochs = t.epochs;
+    note << "targets: simple synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
+    return t.rates;
+}
+
+/// training.csv, selectivity.csv and realizations.csv.
+void write_tables(const fs::path& out, const RajanResult& res) {
+    CsvWriter training({"realization", "iteration", "condition", "pvar"});
+    CsvWriter selectivity({"realization", "neuron", "target_preference", "network_preference", "agree", "kept"});
+    CsvWriter summary({"realization", "converged", "iterations", "pvar_right", "pvar_left", "agreement", "kept",
+                       "seconds"});
+    for (const auto& r : res.runs) {
+        for (std::size_t it = 0; it < r.pvar.size(); ++it) {
+            training.row(r.realization, it + 1, "right", r.pvar[it][0]);
+            training.row(r.realization, it + 1, "left", r.pvar[it][1]);
+        }
+        for (std::size_t i = 0; i < r.target_preference.size(); ++i)
+            selectivity.row(r.realization, i, r.target_preference[i], r.network_preference[i],
+                            int(r.target_preference[i] != 0 && r.target_preference[i] == r.network_preference[i]),
+                            int(r.kept));
+        summary.row(r.realization, int(r.converged), r.iterations, r.pvar.back()[0], r.pvar.back()[1], r.agreement,
+                    int(r.kept), r.seconds);
+    }
+    training.save(out / "training.csv");
+    selectivity.save(out / "selectivity.csv");
+    summary.save(out / "realizations.csv");
+}
+
+void write_manifest(const fs::path& out, const RajanResult& res, const RajanSummary& s, const RajanOptions& o,
+                    const std::string& title, double seconds) {
+    const auto& b = res.runs[std::size_t(s.best)];
+    auto m = Manifest::open(out, title);
+    m.number("units", double(res.targets.shape()[1]))
+        .number("delay-selective target neurons", s.selective_targets)
+        .number("realisations trained", double(o.realizations))
+        .number("realisations converged (pVar > " + std::to_string(o.pvar_threshold).substr(0, 4) + ")", s.converged)
+        .number("realisations kept (selectivity agreement > " +
+                    std::to_string(int(std::lround(100 * o.agreement_required))) + " %)",
+                s.kept);
+    if (!s.iterations_to_threshold.empty()) m.number("median iterations to threshold (converged)", s.median_iterations);
+    m.number("best realisation", double(s.best))
+        .number("best realisation: pVar right", b.pvar.back()[0])
+        .number("best realisation: pVar left", b.pvar.back()[1])
+        .number("best realisation: delay selectivity agreement", 100 * b.agreement, "%")
+        .number("training wall time", seconds, "s")
+        .save();
+}
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string targets_file, session_file, variant = "raw", checkpoint_dir, protocol = "textbook";
-    CLI::Option* alpha_option = nullptr;
-    RajanOptions o;
+    examples::TargetSourceOptions src;
+    examples::TrainingOptions training;
     examples::OutputOptions options;
-    double tau_wn = o.inputs.tau_wn, h0 = o.inputs.h0;
-    std::string synthetic = "session";
-    std::size_t neurons = 87;
-    long session_trials = 300;
-    std::uint64_t data_seed = 1;
     const auto setup = [&](CLI::App& app) {
-        using namespace examples;
-        app.add_option("--targets", targets_file, "float64 .npy, shape (2, neurons, 1-ms steps): right, left");
-        app.add_option("--session", session_file, "ALM session .mat file (targets: correct-trial PSTHs)");
-        app.add_option("--variant", variant, "raw or suppressed (zero selective neurons' non-preferred trials)")
-            ->check(CLI::IsMember({"raw", "suppressed"}));
-        app.add_option("--realizations", o.realizations, "random networks to train")->check(count_in(1, 1'000'000));
-        app.add_option("--iterations", o.max_iterations, "iteration cap per realisation")->check(count_in(1, 100'000));
-        app.add_option("--seed", o.seed, "seed of networks and inputs");
-        app.add_option("--g", o.g, "gain of the initial random J")->check(non_negative());
-        alpha_option = app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha (seed protocol: 0.1)")
-                           ->check(positive());
-        app.add_option("--protocol", protocol,
-                       "textbook (Rajan et al.) or seed (the Python study's conventions: state carried over from 0, "
-                       "P(0) = 10 I, update with the updated P, logit clip 1e-5, its pVar and input)")
-            ->check(CLI::IsMember({"textbook", "seed"}));
-        app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions")->check(finite_in(-1e6, 1));
-        app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(count_in(1, 1'000'000));
-        app.add_option("--tau-wn", tau_wn, "OU input correlation time, ms")->check(positive());
-        app.add_option("--h0", h0, "OU input amplitude")->check(non_negative());
-        app.add_option("--selectivity-threshold", o.selectivity_threshold,
-                       "|R-L|/(R+L) of delay means for a target neuron to count as selective")
-            ->check(non_negative());
-        app.add_option("--checkpoint-dir", checkpoint_dir,
-                       "checkpoint every iteration there; an interrupted run given the same flags resumes");
-        add_output_options(app, options);
-        auto* syn_ms = app.add_option_group("synthetic targets");
-        syn_ms->add_option("--synthetic", synthetic,
-                           "without --targets/--session: 'session' (PSTHs of a synthetic ALM session from the attractor "
-                           "model) or 'simple' (generator of ALM-like response types)")
-            ->check(CLI::IsMember({"session", "simple"}));
-        syn_ms->add_option("--neurons", neurons, "synthetic targets: units")->check(count_in(1, 100'000));
-        syn_ms->add_option("--session-trials", session_trials, "synthetic session: trials")->check(count_in(2, 100'000));
-        syn_ms->add_option("--data-seed", data_seed, "seed of the synthetic data (the networks use --seed)");
+        examples::add_target_source_options(app, src);
+        examples::add_training_options(app, training);
+        examples::add_output_options(app, options);
     };
     const std::string about = "All-synapse FORCE training of random rate networks on trial-averaged ALM activity";
     return examples::run_program(argc, argv, about, setup, [&] {
-        require(targets_file.empty() || session_file.empty(), "--targets/--session", "both given", "give one of them");
-        o.variant = variant == "suppressed" ? TargetVariant::suppressed : TargetVariant::raw;
-        if (protocol == "seed") {
-            const RajanOptions s = RajanOptions::seed_protocol();
-            o.protocol = s.protocol;
-            o.target_clip = s.target_clip;
-            if (alpha_option->count() == 0) o.alpha = s.alpha;
-        }
-        o.inputs = FrozenOu{tau_wn, h0};
-        o.checkpoint_dir = checkpoint_dir;
-        o.validate();
+        require(src.targets_file.empty() || src.session_file.empty(), "--targets/--session", "both given",
+                "give one of them");
+        const RajanOptions o = training.finish();
         // The checkpoints must survive the output folder being replaced: it may not hold them.
-        OutputFolder folder(options.dir, {targets_file, session_file, checkpoint_dir});
+        OutputFolder folder(options.dir, {src.targets_file, src.session_file, training.checkpoint_dir});
         const fs::path& out = folder.path();
         const examples::Stopwatch elapsed;
 
-        // ---- targets and epochs
-        xt::xtensor<double, 3> rates;
-        std::ostringstream note;  // printed once the sizes are checked
         TaskEpochs epochs(1.0);
-        if (!session_file.empty()) {
-#ifdef NEURODYN_HAS_MATIO
-            auto t = session_training_targets(load_matlab_session(session_file));
-            rates = std::move(t.rates);
-            epochs = std::move(t.epochs);
-            note << "targets: session " << session_file << ", " << rates.shape()[1] << " units\n";
-#else
-            throw invalid_parameter("--session", session_file,
-                                    "needs the MATLAB session loader (matio), which this build lacks; write the "
-                                    "targets to .npy and pass --targets");
-#endif
-        } else if (!targets_file.empty()) {
-            const xt::xarray<double> a = load_npy<double>(targets_file, 3);
-            if (a.shape()[0] != 2)
-                throw file_error(targets_file, "shape", "has " + std::to_string(a.shape()[0]) +
-                                                            " conditions, expected 2 (right, left)");
-            rates = a;
-            // The Inagaki 2019 epochs, scaled to the file's length if it is not 6 s.
-            const double T = double(rates.shape()[2]);
-            const double f = T / 6000.0;
-            epochs = TaskEpochs(T);
-            epochs.add("presample", 0, 1500 * f).add("sample", 1500 * f, 2500 * f).add("delay", 2500 * f, 4500 * f)
-                .add("response", 4500 * f, T);
-            note << "targets: " << targets_file << ", " << rates.shape()[1] << " neurons, " << rates.shape()[2]
-                      << " steps\n";
-        } else if (synthetic == "session") {
-            SyntheticSessionOptions so;
-            so.units = neurons;
-            so.trials = session_trials;
-            so.seed = data_seed;
-            auto t = session_training_targets(synthetic_session(so));
-            rates = std::move(t.rates);
-            epochs = std::move(t.epochs);
-            note << "targets: correct-trial PSTHs of a synthetic ALM session (" << neurons << " units, "
-                      << session_trials << " trials, seed " << data_seed << "), " << rates.shape()[2] << " steps\n";
-        } else {
-            SyntheticTargetOptions syn;
-            syn.neurons = neurons;
-            syn.seed = data_seed;
-            const auto t = synthetic_targets(syn);
-            rates = t.rates;
-            epochs = t.epochs;
-            note << "targets: simple synthetic ALM-like rates, " << syn.neurons << " neurons, 6 s trials\n";
-        }
+        std::ostringstream note;  // printed once the sizes are checked
+        const xt::xtensor<double, 3> rates = load_targets(src, epochs, note);
         const index_t N = index_t(rates.shape()[1]), K = index_t(rates.shape()[2]);
         // Kept per realisation: J_initial, J_trained (N x N) and the test rates (2 x N x K).
         require_allocation("--realizations", o.realizations,
                            {std::uint64_t(o.realizations), 2 * std::uint64_t(N) * std::uint64_t(N + K)}, sizeof(double));
         std::cerr << note.str() << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
-                  << o.max_iterations << " iterations, variant " << variant << ", " << protocol << " protocol\n";
+                  << o.max_iterations << " iterations, variant " << training.variant << ", " << training.protocol
+                  << " protocol\n";
 
-        // ---- train
         const RajanResult res = rajan_training(rates, epochs, o);
-
-        // ---- data: the training folder, then tables
         save_training(out, res, epochs, o);
-        CsvWriter training({"realization", "iteration", "condition", "pvar"});
-        CsvWriter selectivity({"realization", "neuron", "target_preference", "network_preference", "agree", "kept"});
-        CsvWriter summary({"realization", "converged", "iterations", "pvar_right", "pvar_left", "agreement", "kept",
-                           "seconds"});
-        int kept = 0, converged = 0;
-        std::vector<double> iterations_to_threshold;
-        for (const auto& r : res.runs) {
-            for (std::size_t it = 0; it < r.pvar.size(); ++it) {
-                training.row(r.realization, it + 1, "right", r.pvar[it][0]);
-                training.row(r.realization, it + 1, "left", r.pvar[it][1]);
-            }
-            for (std::size_t i = 0; i < r.target_preference.size(); ++i)
-                selectivity.row(r.realization, i, r.target_preference[i], r.network_preference[i],
-                                int(r.target_preference[i] != 0 && r.target_preference[i] == r.network_preference[i]),
-                                int(r.kept));
-            summary.row(r.realization, int(r.converged), r.iterations, r.pvar.back()[0], r.pvar.back()[1], r.agreement,
-                        int(r.kept), r.seconds);
-            kept += r.kept;
-            converged += r.converged;
-            if (r.converged) iterations_to_threshold.push_back(r.iterations);
-        }
-        const std::size_t best = std::size_t(best_realization(res));
-        training.save(out / "training.csv");
-        selectivity.save(out / "selectivity.csv");
-        summary.save(out / "realizations.csv");
+        write_tables(out, res);
+        const RajanSummary s = summarise(res);
         const double seconds = elapsed();
-        std::cerr << converged << "/" << o.realizations << " realisations converged, " << kept
+        std::cerr << s.converged << "/" << o.realizations << " realisations converged, " << s.kept
                   << " kept (delay selectivity agrees for > " << 100 * o.agreement_required << "% of neurons); best "
-                  << best << "; " << seconds << " s\n";
-        {
-            const auto& b = res.runs[best];
-            int selective = 0;
-            for (int p : res.target_preference) selective += p != 0;
-            auto m = Manifest::open(out, std::string("FORCE training (") + variant + " targets, " + protocol + " protocol)");
-            m.number("units", double(N))
-                .number("delay-selective target neurons", selective)
-                .number("realisations trained", double(o.realizations))
-                .number("realisations converged (pVar > " + std::to_string(o.pvar_threshold).substr(0, 4) + ")",
-                        converged)
-                .number("realisations kept (selectivity agreement > " +
-                            std::to_string(int(std::lround(100 * o.agreement_required))) + " %)",
-                        kept);
-            if (!iterations_to_threshold.empty()) {
-                auto v = iterations_to_threshold;
-                std::sort(v.begin(), v.end());
-                const std::size_t n = v.size();
-                m.number("median iterations to threshold (converged)", n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
-            }
-            m.number("best realisation", double(best))
-                .number("best realisation: pVar right", b.pvar.back()[0])
-                .number("best realisation: pVar left", b.pvar.back()[1])
-                .number("best realisation: delay selectivity agreement", 100 * b.agreement, "%")
-                .number("training wall time", seconds, "s")
-                .save();
-        }
-
-        if (examples::figures_wanted(options)) draw_figures(out, res, epochs, o, variant, converged, kept, best);
+                  << s.best << "; " << seconds << " s\n";
+        write_manifest(out, res, s, o,
+                       "FORCE training (" + training.variant + " targets, " + training.protocol + " protocol)", seconds);
+        if (examples::figures_wanted(options))
+            draw_figures(out, res, epochs, o, training.variant, s.converged, s.kept, std::size_t(s.best));
         folder.commit();
         std::cerr << "output in " << folder.target().string() << '\n';
     });

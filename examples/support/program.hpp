@@ -249,6 +249,28 @@ inline void add_trained_network_options(CLI::App& app, TrainedNetworkOptions& o)
     fly->add_option("--train-seed", o.train_seed, "seed of the network and its inputs");
 }
 
+/// Where training targets come from: a .npy file, a MATLAB session, or a synthetic session
+/// (--synthetic session|simple with --neurons, --session-trials, --data-seed).
+struct TargetSourceOptions {
+    std::string targets_file, session_file;
+    std::string synthetic = "session";
+    std::size_t neurons = 87;
+    long session_trials = 300;
+    std::uint64_t data_seed = 1;
+};
+inline void add_target_source_options(CLI::App& app, TargetSourceOptions& o) {
+    app.add_option("--targets", o.targets_file, "float64 .npy, shape (2, neurons, 1-ms steps): right, left");
+    app.add_option("--session", o.session_file, "ALM session .mat file (targets: correct-trial PSTHs)");
+    auto* syn = app.add_option_group("synthetic targets");
+    syn->add_option("--synthetic", o.synthetic,
+                    "without --targets/--session: 'session' (PSTHs of a synthetic ALM session from the attractor "
+                    "model) or 'simple' (generator of ALM-like response types)")
+        ->check(CLI::IsMember({"session", "simple"}));
+    syn->add_option("--neurons", o.neurons, "synthetic targets: units")->check(count_in(1, 100'000));
+    syn->add_option("--session-trials", o.session_trials, "synthetic session: trials")->check(count_in(2, 100'000));
+    syn->add_option("--data-seed", o.data_seed, "seed of the synthetic data (the networks use --seed)");
+}
+
 // ---- small helpers --------------------------------------------------------------------------
 
 /// Seconds since construction.

@@ -10,6 +10,48 @@
 
 namespace neurodyn::examples {
 
+/// The training options of the protocol (--realizations, --iterations, --seed, --g, --alpha,
+/// --protocol, --threshold, --train-every, --tau-wn, --h0, --selectivity-threshold,
+/// --checkpoint-dir, --variant). Apply them with `finish()` after parsing.
+struct TrainingOptions {
+    RajanOptions o;
+    std::string variant = "raw", protocol = "textbook", checkpoint_dir;
+    double tau_wn = o.inputs.tau_wn, h0 = o.inputs.h0;
+    CLI::Option* alpha = nullptr;
+    /// The options as parsed, with the protocol's defaults; validated.
+    RajanOptions finish() {
+        o.variant = variant == "suppressed" ? TargetVariant::suppressed : TargetVariant::raw;
+        select_protocol(o, protocol, alpha->count() > 0);
+        o.inputs = FrozenOu{tau_wn, h0};
+        o.checkpoint_dir = checkpoint_dir;
+        o.validate();
+        return o;
+    }
+};
+inline void add_training_options(CLI::App& app, TrainingOptions& t) {
+    RajanOptions& o = t.o;
+    app.add_option("--variant", t.variant, "raw or suppressed (zero selective neurons' non-preferred trials)")
+        ->check(CLI::IsMember({"raw", "suppressed"}));
+    app.add_option("--realizations", o.realizations, "random networks to train")->check(count_in(1, 1'000'000));
+    app.add_option("--iterations", o.max_iterations, "iteration cap per realisation")->check(count_in(1, 100'000));
+    app.add_option("--seed", o.seed, "seed of networks and inputs");
+    app.add_option("--g", o.g, "gain of the initial random J")->check(non_negative());
+    t.alpha = app.add_option("--alpha", o.alpha, "RLS regulariser: P(0) = I/alpha (seed protocol: 0.1)")->check(positive());
+    app.add_option("--protocol", t.protocol,
+                   "textbook (Rajan et al.) or seed (the Python study's conventions: state carried over from 0, "
+                   "P(0) = 10 I, update with the updated P, logit clip 1e-5, its pVar and input)")
+        ->check(CLI::IsMember({"textbook", "seed"}));
+    app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions")->check(finite_in(-1e6, 1));
+    app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(count_in(1, 1'000'000));
+    app.add_option("--tau-wn", t.tau_wn, "OU input correlation time, ms")->check(positive());
+    app.add_option("--h0", t.h0, "OU input amplitude")->check(non_negative());
+    app.add_option("--selectivity-threshold", o.selectivity_threshold,
+                   "|R-L|/(R+L) of delay means for a target neuron to count as selective")
+        ->check(non_negative());
+    app.add_option("--checkpoint-dir", t.checkpoint_dir,
+                   "checkpoint every iteration there; an interrupted run given the same flags resumes");
+}
+
 /// Checks made before anything runs: --realization needs --training, which must be a folder.
 inline void check_trained_network_options(const TrainedNetworkOptions& o) {
     if (o.training_dir.empty()) {
