@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <tuple>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -706,4 +707,82 @@ TEST_CASE("A trained tanh network: trials, noise sweep and photoinhibition work 
     CHECK(st.radius_initial == doctest::Approx(1.2).epsilon(0.15));
     CHECK(st.pca_dim_trained >= 1);
     CHECK(st.pca_dim_trained <= 60);
+}
+
+TEST_CASE("training folder: a tanh network round trip; the transfer field is checked") {
+    // A tanh result in the folder's conventions: realisation k starts from realization_network's
+    // draw and trains on realization_inputs, as rajan_training does for logistic networks.
+    SyntheticTargetOptions so;
+    so.neurons = 10;
+    so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 200, so.response_ms = 100;
+    so.seed = 4;
+    const auto t = synthetic_targets(so);
+    RajanOptions o;
+    o.realizations = 1;
+    o.max_iterations = 2;
+    o.seed = 12;
+    o.inputs = FrozenOu{200.0, 3.0};
+    o.progress = false;
+    const index_t N = 10, K = index_t(t.rates.shape()[2]);
+    RajanResult res;
+    res.targets = normalise_jointly(t.rates);  // (0, 1): inside tanh's range (-1, 1)
+    res.target_preference = delay_preference(t.rates, t.epochs.steps("delay", TimeGrid(1.0, K)), 0.1);
+    const auto h = realization_inputs<double>(o, N, K, t.epochs, 0);
+    RateNetwork<Tanh<double>, double> net(realization_network(o, N, 0).weights(), o.tau);
+    learn::ForceOptions fo;
+    fo.max_iterations = 2;
+    fo.progress = learn::Progress::off;
+    learn::ForceTrainer<learn::AllSynapses, double, Tanh<double>> trainer(net, res.targets, h, fo);
+    const auto tr = trainer.train();
+    RealizationResult run;
+    run.pvar = tr.pvar;
+    run.iterations = tr.iterations;
+    run.J_initial = net.weights();
+    run.J_trained = trainer.network().weights();
+    run.rates = xt::zeros<double>({std::size_t(2), std::size_t(N), std::size_t(K)});
+    res.runs.push_back(run);
+    const fs::path dir = fs::path(NEURODYN_TEST_TMP_DIR) / "training_tanh";
+    fs::remove_all(dir);
+    CHECK_THROWS_WITH_AS(save_training(dir, res, t.epochs, o, "relu"), doctest::Contains("transfer"),
+                         invalid_parameter);
+    save_training(dir, res, t.epochs, o, "tanh");
+    CHECK(load_training_setup(dir).transfer == "tanh");
+
+    const auto m = load_trained_model<Tanh<double>>(dir);
+    static_assert(std::is_same_v<decltype(m.task)::Network, RateNetwork<Tanh<double>, double>>);
+    CHECK(m.task.network.weights() == run.J_trained);
+    CHECK(m.J_initial == run.J_initial);
+    CHECK(m.task.inputs == h);
+    CHECK(m.task.targets == res.targets);
+    // The loaded tanh network replays the trainer's test run (to rounding: the trainer fuses J r).
+    for (index_t c = 0; c < 2; ++c) {
+        const Matrix<double> r = m.task.run(c, Trial{});
+        CHECK((r - trainer.test(c)).cwiseAbs().maxCoeff() < 1e-9);
+    }
+    // visit_trained_model builds the recorded kind.
+    const bool is_tanh = visit_trained_model(dir, -1, [](const auto& x) {
+        return std::is_same_v<typename std::decay_t<decltype(x)>::Network, RateNetwork<Tanh<double>, double>>;
+    });
+    CHECK(is_tanh);
+    // The logistic loader refuses it naming the field (a logistic network on tanh weights would
+    // run silently wrong).
+    CHECK_THROWS_WITH_AS(load_trained_rnn(dir), doctest::Contains("transfer"), file_error);
+    CHECK_THROWS_WITH_AS(load_trained_model<Logistic<double>>(dir), doctest::Contains("'tanh'"), file_error);
+
+    // An unknown or mistyped transfer names the field and the value.
+    const fs::path setup = dir / "training_setup.json";
+    auto j = read_json(setup);
+    j["transfer"] = "relu";
+    write_json(setup, j);
+    CHECK_THROWS_WITH_AS(load_training_setup(dir), doctest::Contains("transfer"), file_error);
+    CHECK_THROWS_WITH_AS(load_trained_model<Tanh<double>>(dir), doctest::Contains("'relu'"), file_error);
+    j["transfer"] = 3;
+    write_json(setup, j);
+    CHECK_THROWS_WITH_AS(load_training_setup(dir), doctest::Contains("transfer"), file_error);
+    // Folders written before the field existed hold logistic networks.
+    j.erase("transfer");
+    write_json(setup, j);
+    CHECK(load_training_setup(dir).transfer == "logistic");
+    CHECK_THROWS_WITH_AS(load_trained_model<Tanh<double>>(dir), doctest::Contains("'logistic'"), file_error);
+    CHECK(visit_trained_model(dir, -1, [](const auto& x) { return x.realization; }) == 0);
 }

@@ -17,10 +17,17 @@
 /// perturbation programs); the inputs are then regenerated with SeedFrozenOu. Folders without
 /// "protocol" are textbook ones.
 ///
+/// "transfer" names the networks' transfer function ("logistic" or "tanh"; folders without it
+/// are logistic ones, as every folder was before it was recorded). `load_trained_rnn` builds a
+/// logistic network and refuses a tanh folder naming the field; `load_trained_model<F>` loads
+/// either kind as RateNetwork<F>, and `visit_trained_model` loads the recorded kind and hands it
+/// to a generic callable (how the perturbation programs run on any folder).
+///
 /// \code
 /// neurodyn::save_training("out/training", result, epochs, options);
 /// auto setup = neurodyn::load_training_setup("out/training");
 /// auto loaded = neurodyn::load_trained_rnn("out/training");     // best realisation
+/// neurodyn::visit_trained_model("out/training", -1, [](const auto& m) { return m.task.run(0, {}); });
 /// \endcode
 #include <chrono>
 #include <cmath>
@@ -32,6 +39,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -67,16 +75,34 @@ inline std::string J_trained(index_t k) { return "J_trained_" + std::to_string(k
 inline std::string rates(index_t k) { return "rates_" + std::to_string(k) + ".npy"; }
 }  // namespace training_files
 
+/// The name a training folder records for transfer function F ("transfer" in
+/// training_setup.json): "logistic" or "tanh", the two the folder format knows.
+template <class F>
+constexpr const char* training_transfer_name() {
+    if constexpr (std::is_same_v<F, Logistic<double>>) return "logistic";
+    else if constexpr (std::is_same_v<F, Tanh<double>>) return "tanh";
+    else static_assert(sizeof(F) == 0, "neurodyn: a training folder records Logistic<double> or Tanh<double> networks");
+}
+
+namespace detail {
+inline void require_transfer_name(const std::string& name) {
+    require(name == "logistic" || name == "tanh", "transfer", name, "must be 'logistic' or 'tanh'");
+}
+}  // namespace detail
+
 /// Write a training folder: targets_normalised.npy, J_initial_<k>.npy, J_trained_<k>.npy,
 /// rates_<k>.npy (network test rates) per realisation, and training_setup.json (options,
 /// epochs, shape, which realisations converged / were kept, the best, the file names), all
-/// atomically.
+/// atomically. `transfer` names the trained networks' transfer function ("logistic", what
+/// `rajan_training` trains, or "tanh": a result trained elsewhere with tanh networks drawn by
+/// `realization_network` on `realization_inputs`).
 /// \code
 /// neurodyn::save_training("out/training", result, epochs, options);
 /// \endcode
 inline void save_training(const std::filesystem::path& dir, const RajanResult& r, const TaskEpochs& epochs,
-                          const RajanOptions& o) {
+                          const RajanOptions& o, const std::string& transfer = "logistic") {
     require(!r.runs.empty(), "training result", "0 realisations", "needs at least one realisation");
+    detail::require_transfer_name(transfer);
     std::filesystem::create_directories(dir);
     save_npy(dir / training_files::targets, r.targets);
     nlohmann::json j;
@@ -103,6 +129,7 @@ inline void save_training(const std::filesystem::path& dir, const RajanResult& r
     j["noise_model"] = o.protocol == learn::ForceProtocol::seed
                            ? "shared: amplitude * sqrt(1 / (2 tau)) * N(0, 1), one scalar per step for every unit"
                            : "independent per unit";
+    j["transfer"] = transfer;
     j["N"] = r.targets.shape()[1];
     j["steps"] = r.targets.shape()[2];
     j["trial_ms"] = epochs.trial_ms();
@@ -182,6 +209,7 @@ struct TrainingSetup {
     index_t units = 0, steps = 0;
     index_t best_realization = 0;
     std::vector<index_t> converged, kept;
+    std::string transfer = "logistic";  ///< the networks' transfer function ("logistic" or "tanh")
     nlohmann::json json;  ///< the whole file (per-realisation summaries, file names)
 };
 
@@ -238,6 +266,12 @@ inline TrainingSetup load_training_setup(const std::filesystem::path& dir) {
             throw file_error(file, "protocol", "is '" + protocol + "', expected 'seed' or 'textbook'");
         }
     }
+    // Recorded since tanh networks can be stored; older folders hold logistic ones.
+    if (j.contains("transfer")) {
+        s.transfer = setup_field<std::string>(j, file, "transfer");
+        if (s.transfer != "logistic" && s.transfer != "tanh")
+            throw file_error(file, "transfer", "is '" + s.transfer + "', expected 'logistic' or 'tanh'");
+    }
     if (j.contains("target_clip")) o.target_clip = setup_field<double>(j, file, "target_clip");
     if (j.contains("input_start")) o.input_start = setup_field<double>(j, file, "input_start");
     o.progress = false;
@@ -275,8 +309,18 @@ inline TrainingSetup load_training_setup(const std::filesystem::path& dir) {
     return s;
 }
 
+/// A trained realisation of a folder with the network type it records: RateNetwork<F>.
+template <class F = Logistic<double>>
+struct TrainedModel {
+    using Network = RateNetwork<F, double>;
+    TrainedRnn<double, Network> task;
+    Matrix<double> J_initial;
+    index_t realization = 0;
+};
+
 /// Load realisation k (−1: the best; anything else below −1 or beyond the recorded count is
-/// an invalid_parameter) of a training folder written by `save_training` as a TrainedTask:
+/// an invalid_parameter) of a training folder written by `save_training` as a RateNetwork<F>
+/// task (F: the transfer function recorded in the folder, else file_error naming "transfer"):
 /// trained weights and targets from the .npy files, the frozen inputs regenerated as training
 /// drew them. Checks (format 2 folders): the weight files against their recorded hashes
 /// (a folder mixing runs), J_initial against the draw of the recorded seed and g (to
@@ -286,12 +330,17 @@ inline TrainingSetup load_training_setup(const std::filesystem::path& dir) {
 /// load with only the J_initial draw check. Anything missing or inconsistent throws
 /// file_error naming the file and field.
 /// \code
-/// auto t = neurodyn::load_trained_rnn("out/training");          // best realisation
-/// auto judge = neurodyn::SeparationClassifier<double>::fit(t.task);
+/// auto m = neurodyn::load_trained_model<neurodyn::Tanh<double>>("out/tanh_training");
 /// \endcode
-inline TrainedTask load_trained_rnn(const std::filesystem::path& dir, index_t realization = -1) {
+template <class F>
+TrainedModel<F> load_trained_model(const std::filesystem::path& dir, index_t realization = -1) {
     const TrainingSetup s = load_training_setup(dir);
     const std::string setup_file = (dir / training_files::setup).string();
+    if (s.transfer != training_transfer_name<F>())
+        throw file_error(setup_file, "transfer",
+                         "is '" + s.transfer + "', but a " + training_transfer_name<F>() +
+                             " network was asked for (load the folder with visit_trained_model, which builds the "
+                             "recorded kind)");
     if (realization < -1 || realization >= s.options.realizations)
         throw invalid_parameter("realization", std::to_string(realization),
                                 "must be -1 (the best) or a realisation in [0, " +
@@ -360,14 +409,40 @@ inline TrainedTask load_trained_rnn(const std::filesystem::path& dir, index_t re
                                  "that wrote it, or retrain with this build");
     }
     try {
-        return TrainedTask{TrainedRnn<double>(RateNetwork<Logistic<double>, double>(std::move(J_trained), s.options.tau),
-                                              std::move(inputs), std::move(targets), s.epochs, s.options.dt),
-                           std::move(J_initial), k};
+        return TrainedModel<F>{TrainedRnn<double, RateNetwork<F, double>>(
+                                   RateNetwork<F, double>(std::move(J_trained), s.options.tau), std::move(inputs),
+                                   std::move(targets), s.epochs, s.options.dt),
+                               std::move(J_initial), k};
     } catch (const file_error&) {
         throw;
     } catch (const error& e) {
         throw file_error(targets_path.string(), "", e.what());
     }
+}
+
+/// Load realisation k (−1: the best) of a logistic training folder as a TrainedTask (see
+/// `load_trained_model` for the checks; a tanh folder throws file_error naming "transfer").
+/// \code
+/// auto t = neurodyn::load_trained_rnn("out/training");          // best realisation
+/// \endcode
+inline TrainedTask load_trained_rnn(const std::filesystem::path& dir, index_t realization = -1) {
+    auto m = load_trained_model<Logistic<double>>(dir, realization);
+    return TrainedTask{std::move(m.task), std::move(m.J_initial), m.realization};
+}
+
+/// Load realisation k (−1: the best) with the transfer function the folder records and call
+/// `f(model)` with the TrainedModel<Logistic<double>> or TrainedModel<Tanh<double>>: `f` is a
+/// generic callable returning the same type for both.
+/// \code
+/// double p = neurodyn::visit_trained_model(dir, -1, [](const auto& m) {
+///     return m.task.pvar_of(m.task.run(0, neurodyn::Trial{}), 0);
+/// });
+/// \endcode
+template <class Fn>
+decltype(auto) visit_trained_model(const std::filesystem::path& dir, index_t realization, Fn&& f) {
+    if (load_training_setup(dir).transfer == "tanh")
+        return std::forward<Fn>(f)(load_trained_model<Tanh<double>>(dir, realization));
+    return std::forward<Fn>(f)(load_trained_model<Logistic<double>>(dir, realization));
 }
 
 }  // namespace neurodyn
