@@ -354,26 +354,34 @@ int main(int argc, char** argv) {
         // ---- the trained network (and the comparison)
         double g = RajanOptions{}.g;
         std::string variant = "raw", source;
-        TrainedTask t = examples::trained_network(net, source);
-        if (!net.training_dir.empty()) {
-            const auto setup = load_training_setup(net.training_dir);
-            g = setup.options.g;
-            variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
-        }
-        const index_t N = t.task.units();
-        std::cerr << "network: " << source << ", N = " << N << ", g = " << g << ", " << variant << " targets\n";
-        const auto s = analyse_structure(t.task, t.J_initial, pca_threshold);
+        std::optional<NetworkStructure<double>> structure;
+        Matrix<double> J_initial, J_trained;
+        examples::with_trained_network(net, source, [&](const auto& t) {  // logistic or tanh
+            if (!net.training_dir.empty()) {
+                const auto setup = load_training_setup(net.training_dir);
+                g = setup.options.g;
+                variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
+            }
+            std::cerr << "network: " << source << ", N = " << t.task.units() << ", g = " << g << ", " << variant
+                      << " targets\n";
+            structure = analyse_structure(t.task, t.J_initial, pca_threshold);
+            J_initial = t.J_initial;
+            J_trained = t.task.network.weights();
+        });
+        const auto& s = *structure;
+        const index_t N = J_trained.rows();
         std::optional<NetworkStructure<double>> cmp;
         std::string cmp_variant;
         if (!compare_dir.empty()) {
             const auto setup = load_training_setup(compare_dir);
             cmp_variant = setup.options.variant == TargetVariant::raw ? "raw" : "suppressed";
-            const auto c = load_trained_rnn(compare_dir, compare_realization);
-            cmp = analyse_structure(c.task, c.J_initial, pca_threshold);
-            std::cerr << "compare: realisation " << c.realization << " of " << compare_dir << " (" << cmp_variant
-                      << " targets)\n";
+            visit_trained_model(compare_dir, compare_realization, [&](const auto& c) {
+                cmp = analyse_structure(c.task, c.J_initial, pca_threshold);
+                std::cerr << "compare: realisation " << c.realization << " of " << compare_dir << " (" << cmp_variant
+                          << " targets)\n";
+            });
         }
-        Structure a{N, g, variant, cmp_variant, s, cmp, t.J_initial, t.task.network.weights(), s.outliers_trained,
+        Structure a{N, g, variant, cmp_variant, s, cmp, J_initial, J_trained, s.outliers_trained,
                     pca_threshold};
         const WeightScales w = write_data(out, a);
         write_manifest(out, a);

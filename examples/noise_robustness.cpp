@@ -66,7 +66,7 @@ struct Level {
 
 /// What the figures show: the run's options and results.
 struct Results {
-    const TrainedRnn<double>& task;
+    const TaskEpochs& epochs;
     const NoiseSweepOptions& ns;
     const PhotoinhibitionOptions& pi;
     const std::string& sharing;
@@ -83,7 +83,7 @@ struct Results {
 /// The figures: the noise sweep, the chosen amplitude, photoinhibition (fraction correct, and
 /// projections and endpoints per strength for each mode).
 void draw_figures(const fs::path& out, const Results& res) {
-    const TrainedRnn<double>& task = res.task;
+    const TaskEpochs& epochs = res.epochs;
     const NoiseSweepOptions& ns = res.ns;
     const PhotoinhibitionOptions& pi = res.pi;
     const std::string& sharing = res.sharing;
@@ -95,7 +95,7 @@ void draw_figures(const fs::path& out, const Results& res) {
     const Level& chosen = res.chosen;
     const auto& pi_rows = res.pi_rows;
     const auto& pi_levels = res.pi_levels;
-    const std::string ep = epoch_lines(task.epochs);
+    const std::string ep = epoch_lines(epochs);
     // ---- figure 1: the sweep
     {
         Gnuplot fig(out / "noise_sweep.png", 1300, 520);
@@ -259,7 +259,7 @@ void draw_figures(const fs::path& out, const Results& res) {
                 os << "\n\n";
             }
         });
-        const auto& d = task.epochs["delay"];
+        const auto& d = epochs["delay"];
         const double on = d.start_ms / 1000, off = std::min(d.end_ms, d.start_ms + pi.duration_ms) / 1000;
         const std::size_t S = strengths.size();
         Gnuplot fig(out / ("photoinhibition_" + mn + ".png"), int(std::max<std::size_t>(2, S) * 330), 640);
@@ -473,56 +473,57 @@ int main(int argc, char** argv) {
 
         // ---- the trained network
         std::string source;
-        auto loaded = examples::trained_network(net, source);
-        const TrainedRnn<double>& task = loaded.task;
-        check_memory(run, task.steps());
-        ns.validate(task.steps());
-        pi.validate(task.steps());
-        const auto judge = SeparationClassifier<double>::fit(task);
-        const double pvar_right = task.pvar_of(task.run(0, Trial{}), 0), pvar_left = task.pvar_of(task.run(1, Trial{}), 1);
-        std::cerr << "network: " << source << ", N = " << task.units() << ", " << task.steps()
-                  << " steps; unperturbed pVar right " << pvar_right << ", left " << pvar_left << "\n";
-        const double step_s = 10 * task.dt / 1000.0;  // judge_trials keeps every 10th step
-        const auto progress = [&](const char* what, long trials) {
-            return [&elapsed, what, trials](long done, long total) {
-                std::cerr << "\r" << what << ": " << done << "/" << total << " levels (" << trials
-                          << " trials per condition), " << long(elapsed()) << " s" << (done == total ? "\n" : "")
-                          << std::flush;
+        examples::with_trained_network(net, source, [&](const auto& loaded) {  // logistic or tanh
+            const auto& task = loaded.task;
+            check_memory(run, task.steps());
+            ns.validate(task.steps());
+            pi.validate(task.steps());
+            const auto judge = SeparationClassifier<double>::fit(task);
+            const double pvar_right = task.pvar_of(task.run(0, Trial{}), 0), pvar_left = task.pvar_of(task.run(1, Trial{}), 1);
+            std::cerr << "network: " << source << ", N = " << task.units() << ", " << task.steps()
+                      << " steps; unperturbed pVar right " << pvar_right << ", left " << pvar_left << "\n";
+            const double step_s = 10 * task.dt / 1000.0;  // judge_trials keeps every 10th step
+            const auto progress = [&](const char* what, long trials) {
+                return [&elapsed, what, trials](long done, long total) {
+                    std::cerr << "\r" << what << ": " << done << "/" << total << " levels (" << trials
+                              << " trials per condition), " << long(elapsed()) << " s" << (done == total ? "\n" : "")
+                              << std::flush;
+                };
             };
-        };
 
-        // ---- 1. noise sweep
-        ns.progress = progress("noise sweep", ns.trials);
-        const auto rows = run_noise_sweep(task, judge, ns);
-        write_sweep(out, rows);
-        if (chosen_amplitude < 0) chosen_amplitude = chosen_noise_amplitude(rows, NoiseWindow::delay, 0.9);
+            // ---- 1. noise sweep
+            ns.progress = progress("noise sweep", ns.trials);
+            const auto rows = run_noise_sweep(task, judge, ns);
+            write_sweep(out, rows);
+            if (chosen_amplitude < 0) chosen_amplitude = chosen_noise_amplitude(rows, NoiseWindow::delay, 0.9);
 
-        // ---- 2. many trials at the chosen amplitude
-        const NoiseWindow cw = chosen_window == "whole" ? NoiseWindow::whole : NoiseWindow::delay;
-        std::cerr << "chosen amplitude A = " << chosen_amplitude << " (" << chosen_window << " noise): "
-                  << chosen_trials << " trials per condition\n";
-        auto [right, left] = run_noisy_conditions(task, judge, chosen_amplitude, cw, ns.sharing, chosen_trials, seed + 7,
-                                                  threads);
-        const Level chosen{std::move(right), std::move(left)};
-        write_chosen(out, chosen, step_s);
-        std::cerr << "  fraction correct: right " << chosen.right.fraction_correct() << ", left "
-                  << chosen.left.fraction_correct() << " (" << long(elapsed()) << " s)\n";
+            // ---- 2. many trials at the chosen amplitude
+            const NoiseWindow cw = chosen_window == "whole" ? NoiseWindow::whole : NoiseWindow::delay;
+            std::cerr << "chosen amplitude A = " << chosen_amplitude << " (" << chosen_window << " noise): "
+                      << chosen_trials << " trials per condition\n";
+            auto [right, left] = run_noisy_conditions(task, judge, chosen_amplitude, cw, ns.sharing, chosen_trials, seed + 7,
+                                                      threads);
+            const Level chosen{std::move(right), std::move(left)};
+            write_chosen(out, chosen, step_s);
+            std::cerr << "  fraction correct: right " << chosen.right.fraction_correct() << ", left "
+                      << chosen.left.fraction_correct() << " (" << long(elapsed()) << " s)\n";
 
-        // ---- 3. photoinhibition
-        std::map<std::pair<int, double>, Level> pi_levels;
-        pi.progress = progress("photoinhibition", pi.trials);
-        const auto pi_rows = run_photoinhibition_sweep(task, judge, pi,
-                                                       [&](InhibitionMode m, double s, const PerturbedTrials<double>& t) {
-                                                           auto& l = pi_levels[{int(m), s}];
-                                                           (t.condition == 0 ? l.right : l.left) = t;
-                                                       });
-        write_photoinhibition(out, pi_rows, pi_levels, step_s);
-        write_manifest(out, run, rows, chosen, pi_rows, pvar_right, pvar_left, elapsed());
-        std::cerr << "data written (" << elapsed() << " s)\n";
+            // ---- 3. photoinhibition
+            std::map<std::pair<int, double>, Level> pi_levels;
+            pi.progress = progress("photoinhibition", pi.trials);
+            const auto pi_rows = run_photoinhibition_sweep(task, judge, pi,
+                                                           [&](InhibitionMode m, double s, const PerturbedTrials<double>& t) {
+                                                               auto& l = pi_levels[{int(m), s}];
+                                                               (t.condition == 0 ? l.right : l.left) = t;
+                                                           });
+            write_photoinhibition(out, pi_rows, pi_levels, step_s);
+            write_manifest(out, run, rows, chosen, pi_rows, pvar_right, pvar_left, elapsed());
+            std::cerr << "data written (" << elapsed() << " s)\n";
 
-        if (examples::figures_wanted(options))
-            draw_figures(out, {task, ns, pi, sharing, chosen_window, chosen_amplitude, chosen_trials, step_s, rows, chosen,
-                               pi_rows, pi_levels});
+            if (examples::figures_wanted(options))
+                draw_figures(out, {task.epochs, ns, pi, sharing, chosen_window, chosen_amplitude, chosen_trials, step_s, rows, chosen,
+                                   pi_rows, pi_levels});
+        });
         folder.commit();
         std::cerr << "output in " << folder.target().string() << " (" << elapsed() << " s)\n";
     });

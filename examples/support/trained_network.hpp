@@ -4,6 +4,8 @@
 // network trained here on a synthetic session.
 #include <filesystem>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include "neurodyn/experiments/rajan_training.hpp"
 #include "program.hpp"
@@ -71,6 +73,25 @@ inline TrainedTask trained_network(const TrainedNetworkOptions& o, std::string& 
     fly.options.max_iterations = o.iterations;
     fly.options.seed = o.train_seed;
     return obtain_trained_task(o.training_dir, o.realization, fly, source);
+}
+
+/// The network with the transfer function its folder records (logistic or tanh; trained on
+/// the fly: logistic), handed to `f` as a TrainedModel<F>: `f` is a generic callable.
+/// \code
+/// std::string source;
+/// examples::with_trained_network(options, source, [&](const auto& m) { run_experiment(m.task); });
+/// \endcode
+template <class Fn>
+decltype(auto) with_trained_network(const TrainedNetworkOptions& o, std::string& source, Fn&& f) {
+    if (!o.training_dir.empty())
+        return visit_trained_model(o.training_dir, o.realization, [&](const auto& m) -> decltype(auto) {
+            using Net = typename std::decay_t<decltype(m)>::Network;
+            source = "realisation " + std::to_string(m.realization) + " of " + o.training_dir +
+                     (std::is_same_v<Net, RateNetwork<Tanh<double>, double>> ? " (tanh network)" : "");
+            return f(m);
+        });
+    TrainedTask t = trained_network(o, source);
+    return f(TrainedModel<Logistic<double>>{std::move(t.task), std::move(t.J_initial), t.realization});
 }
 
 }  // namespace neurodyn::examples
