@@ -2,21 +2,25 @@
 // epoch, or of a FORCE-trained rate network under its delay input, linearised and classified
 // (include/neurodyn/dynamics/fixed_points.hpp; docs/fixed_points.md).
 //
-//   fixed_points --preset NAME [--pv LEVEL] --out DIR [--starts 512] [--noise 3] [--seed 1]
-//   fixed_points [--training DIR [--realization K]] --out DIR [--starts 1024] [--noise 0.5]
+//   fixed_points --preset NAME [--pv LEVEL] [--pv-type SIDE] --out DIR [--starts 512] [--noise 3]
+//   fixed_points [--training DIR [--realization K]] [--epoch NAME | --time MS] --out DIR [--starts 1024]
 //
-// Preset: the delay input (stimulus off, ramp at the end of the delay, no noise) plus
-// bilateral photoinhibition of strength PV as a constant input; conditions: --pv LEVEL, or the
-// preset's PV levels and a sweep of 61 strengths from 0 to the largest level. Starts: states of
-// the noise-free right and left trials plus Gaussian noise. Trained network (a training folder,
-// or one network trained here on a synthetic session): the frozen input averaged over the delay
-// of each condition; starts from the unperturbed trials (state x = logit of the rates).
+// Discrete presets (one_hemi_*, two_hemi_*): the delay input (stimulus off, ramp at the end of
+// the delay, no noise) plus photoinhibition of strength PV as a constant input, on both
+// hemispheres or one (--pv-type bilateral | ipsilateral = hemisphere 1 | contralateral =
+// hemisphere 2); conditions: --pv LEVEL, or the preset's PV levels and a sweep of 61 strengths
+// from 0 to the largest level. `continuous` (published weights) and `continuous_tuned` (j_IN
+// set so that the current-to-current gain has an eigenvalue exactly 1: a line of marginal
+// points) are the line attractor: the delay input is 0 and the light drives h_I with +PV (the
+// right-trial sign; left trials mirror it). Starts: states of the noise-free right and left
+// trials plus Gaussian noise. Trained network (a training folder, or one network trained here
+// on a synthetic session): the frozen input averaged over an epoch (--epoch, default delay) or
+// at a time (--time MS from the trial start); starts from the states of the unperturbed trials.
 //
 // Writes DIR/fixed_points.csv (condition, point, kind, q, n_unstable, max_real_eigenvalue,
 // cd_projection, then the state), DIR/eigenvalues.csv, DIR/starts.csv (how each start ended),
-// DIR/trajectories.csv, DIR/pv_sweep.csv
-// (presets without --pv), figures (points over the trajectories, Jacobian spectra, points
-// against PV) and DIR/manifest.json.
+// DIR/trajectories.csv, DIR/pv_sweep.csv (presets without --pv), figures (points over the
+// trajectories, Jacobian spectra, points against PV) and DIR/manifest.json.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -29,6 +33,7 @@
 #include "neurodyn/analysis/metrics.hpp"
 #include "neurodyn/core/atomic_file.hpp"
 #include "neurodyn/dynamics/fixed_points.hpp"
+#include "neurodyn/dynamics/trained_fixed_points.hpp"
 #include "neurodyn/experiments/rajan_training.hpp"
 #include "neurodyn/experiments/trained_rnn.hpp"
 #include "neurodyn/inputs/pulses.hpp"
@@ -37,6 +42,9 @@
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/output_folder.hpp"
+#include "neurodyn/experiments/continuous_attractor_task.hpp"
+#include "neurodyn/experiments/inagaki2019_task.hpp"
+#include "neurodyn/models/continuous_attractor.hpp"
 #include "neurodyn/models/inagaki2019.hpp"
 #include "support/program.hpp"
 #include "support/trained_network.hpp"
@@ -67,6 +75,7 @@ struct Analysis {
     std::vector<Condition> conditions;
     std::function<double(const Vector<double>&)> cd;      ///< normalised CD projection (right 1, left 0)
     std::function<double(const Vector<double>&)> second;  ///< second plane coordinate
+    std::string light;                                    ///< where the light acts (presets)
     bool sweep = false;
 };
 
@@ -107,12 +116,65 @@ struct Projection {
     double operator()(const Vector<double>& r) const { return (d.dot(r.segment<2>(first)) - left) / span; }
 };
 
-Analysis preset_analysis(const std::string& name, const std::vector<double>& pv_option, int starts, double noise,
-                         std::uint64_t seed, const FixedPointOptions& fpo) {
-    const auto p = inagaki2019_preset(name);
+/// What the preset programs choose on the command line.
+struct PresetChoice {
+    std::string name;
+    std::vector<double> pv;  ///< empty: the preset's levels and a sweep
+    PhotoinhibitionSide side = PhotoinhibitionSide::bilateral;
+    int starts = 512;
+    double noise = 3;
+    std::uint64_t seed = 1;
+};
+
+/// The names --preset accepts: the line attractor (published and tuned) and the discrete presets.
+std::vector<std::string> preset_names() {
+    std::vector<std::string> names = {"continuous", "continuous_tuned"};
+    for (const auto& n : inagaki2019_preset_names()) names.push_back(n);
+    return names;
+}
+
+void check_preset_name(const std::string& name) {
+    const auto names = preset_names();
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    require(std::find(names.begin(), names.end(), name) != names.end(), "--preset", name, "must be one of: " + known);
+}
+
+/// Solves every condition: one per PV level (listed; the first drawn over the trajectories)
+/// and per base input, plus, without --pv, a sweep of 61 strengths up to the largest level.
+/// `bases` are (name, input without light) pairs, `drive` the light's input per unit PV.
+template <class M>
+void solve_conditions(Analysis& a, const M& model, const std::vector<std::pair<std::string, Vector<double>>>& bases,
+                      const Vector<double>& drive, const PresetChoice& c, const std::vector<double>& preset_levels,
+                      const FixedPointOptions& fpo) {
+    const std::vector<double> levels = c.pv.empty() ? preset_levels : c.pv;
+    std::vector<std::pair<double, bool>> all;
+    for (double pv : levels) all.push_back({pv, true});
+    if (c.pv.empty()) {
+        a.sweep = true;
+        const double top = *std::max_element(levels.begin(), levels.end());
+        for (int k = 0; k <= 60; ++k) all.push_back({top * k / 60.0, false});
+    }
+    const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, c.starts, c.noise, c.seed);
+    for (const auto& [pv, main] : all)
+        for (const auto& [name, u] : bases) {
+            Condition cond;
+            cond.pv = pv;
+            cond.main = main;
+            cond.in_plane = main && pv == levels.front();  // the light's points are in pv_sweep.png
+            cond.input.name = name + " pv=" + num(pv, 4);
+            cond.input.u = u + pv * drive;
+            cond.found = find_fixed_points(model, cond.input, x0, fpo);
+            a.conditions.push_back(std::move(cond));
+        }
+}
+
+/// The discrete-attractor presets (four populations, two hemispheres).
+Analysis discrete_analysis(const PresetChoice& c, const FixedPointOptions& fpo) {
+    const auto p = inagaki2019_preset(c.name);
     const auto model = make_inagaki2019_model<double>(p);
     Analysis a;
-    a.title = name + ", delay epoch";
+    a.title = c.name + ", delay epoch";
     a.state_prefix = "h";
     for (bool right : {true, false}) {
         Vector<double> t;
@@ -139,68 +201,126 @@ Analysis preset_analysis(const std::string& name, const std::vector<double>& pv_
         return pr;
     };
     const Projection h1 = make(0), h2 = make(2);
-    require(std::abs(h1.span) > 1e-12, "preset", name, "right and left noise-free trials end in the same state");
+    require(std::abs(h1.span) > 1e-12, "preset", c.name, "right and left noise-free trials end in the same state");
     a.cd = [h1, model](const Vector<double>& x) { return h1(model.rates(x)); };
     const bool two = std::abs(h2.span) > 1e-12;
     a.second = [h2, two, model](const Vector<double>& x) { return two ? h2(model.rates(x)) : 0.0; };
     a.a_label = "CD projection, hemisphere 1 (populations 1, 2)";
     a.b_label = "CD projection, hemisphere 2 (populations 3, 4)";
+    a.light = std::string(to_string(c.side));
 
-    const Vector<double> drive = inagaki2019_photoinhibition_drive<double>(p);
     const Ramp ramp{p.ramp_start, p.ramp_ms, p.ramp_amp};
     const double ramp_end = ramp(p.delay_end - p.dt);
-    std::vector<double> levels = pv_option.empty() ? p.pv_levels : pv_option;
-    std::vector<std::pair<double, bool>> all;
-    for (double pv : levels) all.push_back({pv, true});
-    if (pv_option.empty()) {
-        a.sweep = true;
-        const double top = *std::max_element(levels.begin(), levels.end());
-        for (int k = 0; k <= 60; ++k) all.push_back({top * k / 60.0, false});
+    std::vector<std::pair<std::string, Vector<double>>> bases;
+    for (int k = 0; k < (p.withhold_ramp ? 2 : 1); ++k) {
+        Vector<double> rm = Vector<double>::Ones(4);
+        if (p.withhold_ramp) rm[k == 0 ? 1 : 0] = 0;
+        bases.push_back({p.withhold_ramp ? (k == 0 ? "delay_right" : "delay_left") : "delay", ramp_end * rm});
     }
-    const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, starts, noise, seed);
-    for (const auto& [pv, main] : all)
-        for (int c = 0; c < (p.withhold_ramp ? 2 : 1); ++c) {
-            Vector<double> rm = Vector<double>::Ones(4);
-            if (p.withhold_ramp) rm[c == 0 ? 1 : 0] = 0;
-            Condition cond;
-            cond.pv = pv;
-            cond.main = main;
-            cond.in_plane = main && pv == levels.front();  // the light's points are in pv_sweep.png
-            cond.input.name = std::string(p.withhold_ramp ? (c == 0 ? "delay_right" : "delay_left") : "delay") +
-                              " pv=" + num(pv, 4);
-            cond.input.u = ramp_end * rm + pv * drive;
-            cond.found = find_fixed_points(model, cond.input, x0, fpo);
-            a.conditions.push_back(std::move(cond));
+    solve_conditions(a, model, bases, inagaki2019_light_drive<double>(p, c.side), c, p.pv_levels, fpo);
+    return a;
+}
+
+/// Published weights, or j_IN set so that det(W_eff − I) = 0 for the 3×3 current-to-current
+/// gain W_eff (every filter s at its steady state): then h = W_eff h is a line of fixed points.
+/// det is linear in j_IN, so two evaluations give the root.
+ContinuousAttractorParameters continuous_parameters(bool tuned) {
+    ContinuousAttractorParameters q;
+    if (!tuned) return q;
+    auto det_at = [](double jIN) {
+        ContinuousAttractorParameters r;
+        r.j_IN = jIN;
+        Eigen::Matrix3d A;
+        A << r.j_CC - 1, r.j_CN, -r.j_CI, r.j_NC, r.j_NN - 1, -r.j_NI, r.j_IC, r.j_IN, -r.j_II - 1;
+        return A.determinant();
+    };
+    const double d0 = det_at(550), d1 = det_at(551);
+    q.j_IN = 550 - d0 / (d1 - d0);
+    return q;
+}
+
+/// The line attractor (experiments/continuous_attractor_task.hpp): noise-free right and left
+/// trials (stimulus ±3 on h_C, 20-ms edges) to the end of the delay; Euler with dt = 0.01 ms (the
+/// fastest eigenvalue, ≈ −60 /ms, makes Euler unstable above dt ≈ 0.03 ms).
+Analysis continuous_analysis(const PresetChoice& c, const FixedPointOptions& fpo) {
+    const ContinuousAttractorTaskOptions task;
+    const ContinuousAttractor<double> model(continuous_parameters(c.name == "continuous_tuned"));
+    Analysis a;
+    a.title = c.name + " (line attractor), delay epoch";
+    a.state_prefix = "x";
+    const double dt = 0.01, end = task.readout_ms;
+    auto pulse = [&](double t) {
+        if (t <= task.stim_start) return 0.0;
+        if (t <= task.stim_end) return 1 - std::exp(-(t - task.stim_start) / task.tau_ext);
+        return std::exp(-(t - task.stim_end) / task.tau_ext) * (1 - std::exp(-(task.stim_end - task.stim_start) / task.tau_ext));
+    };
+    for (double sign : {1.0, -1.0}) {
+        Vector<double> x = Vector<double>::Zero(12), u = x, f(12);
+        const long steps = long(std::llround(end / dt)), every = long(std::llround(10 / dt));
+        Matrix<double> out(12, steps / every);
+        Vector<double> times(out.cols());
+        for (long k = 0; k < steps; ++k) {
+            u[ContinuousAttractor<double>::hC] = sign * task.stim_amp * pulse(double(k) * dt);
+            model.derivative(x, 0.0, u, f);
+            x += dt * f;
+            if ((k + 1) % every == 0 && (k + 1) / every - 1 < out.cols()) {
+                out.col((k + 1) / every - 1) = x;
+                times[(k + 1) / every - 1] = (double(k + 1) * dt - end) / 1000.0;  // s to the end of the delay
+            }
         }
+        a.trajectories.push_back(out);
+        a.times.push_back(times);
+        a.trajectory_names.push_back(sign > 0 ? "right" : "left");
+    }
+    // CD: h_C − h_N, normalised so that the right trial's end is 1 and the left's 0.
+    const auto hC = ContinuousAttractor<double>::hC, hN = ContinuousAttractor<double>::hN;
+    const double right = a.trajectories[0](hC, a.trajectories[0].cols() - 1) - a.trajectories[0](hN, a.trajectories[0].cols() - 1);
+    const double left = a.trajectories[1](hC, a.trajectories[1].cols() - 1) - a.trajectories[1](hN, a.trajectories[1].cols() - 1);
+    require(std::abs(right - left) > 1e-12, "preset", c.name, "right and left noise-free trials end in the same state");
+    a.cd = [=](const Vector<double>& x) { return (x[hC] - x[hN] - left) / (right - left); };
+    a.second = [](const Vector<double>& x) { return x[ContinuousAttractor<double>::hI]; };
+    a.a_label = "CD projection (h_C - h_N; right trial 1, left 0)";
+    a.b_label = "inhibitory current h_I";
+    a.light = "on h_I";
+    Vector<double> drive = Vector<double>::Zero(12);
+    drive[ContinuousAttractor<double>::hI] = 1;
+    solve_conditions(a, model, {{"delay", Vector<double>::Zero(12)}}, drive, c, task.pv_levels, fpo);
     return a;
 }
 
 // ---- trained networks -------------------------------------------------------------------------
 
-Analysis trained_analysis(const examples::TrainedNetworkOptions& net, int starts, double noise, std::uint64_t seed,
-                          const FixedPointOptions& fpo) {
+Analysis trained_analysis(const examples::TrainedNetworkOptions& net, const TrainedInputChoice& input, int starts,
+                          double noise, std::uint64_t seed, const FixedPointOptions& fpo) {
     std::string source;
     const TrainedTask t = examples::trained_network(net, source);
     const auto& task = t.task;
     std::cerr << "network: " << source << ", N = " << task.units() << "\n";
+    // Refused here, before any search: an unknown epoch or a time outside the trial.
+    const std::vector<InputCondition<double>> conditions = trained_input_conditions(task, input);
     Analysis a;
-    a.title = "trained network, N = " + std::to_string(task.units());
+    a.title = "trained network, N = " + std::to_string(task.units()) + ", input: " + input.stem();
     a.state_prefix = "x";
     const auto judge = SeparationClassifier<double>::fit(task);
+    {
+        // The CD axis is normalised by the right-left difference at the end of the delay: a
+        // barely trained network whose trials end (almost) alike would give nonsense scales.
+        const StepRange w = judge.window();
+        const Matrix<double> d = task.run(0, Trial{}) - task.run(1, Trial{});
+        const double diff = (d.middleCols(w.first, w.size()).rowwise().mean()).norm();
+        require(diff > 1e-9, "--training", source + ": right - left delay-end rates differ by " + num(diff),
+                "the network must separate the trial types (by > 1e-9) for a coding direction: train it longer");
+    }
     Matrix<double> all_rates(task.units(), 0);
     for (index_t c = 0; c < 2; ++c) {
-        const Matrix<double> r = task.run(c, Trial{});
-        Matrix<double> x(r.rows(), r.cols() / 10);
+        const Matrix<double> x = trained_trial_states(task, c, 10);
         Vector<double> times(x.cols());
-        for (index_t k = 0; k < x.cols(); ++k) {
-            x.col(k) = r.col(10 * k).unaryExpr([](double v) { return logit(std::clamp(v, 1e-12, 1 - 1e-12)); });
-            times[k] = double(10 * k) * task.dt / 1000.0;
-        }
+        for (index_t k = 0; k < x.cols(); ++k) times[k] = double(10 * k) * task.dt / 1000.0;
         a.trajectories.push_back(x);
         a.times.push_back(times);
         a.trajectory_names.push_back(condition_name(c));
-        all_rates.conservativeResize(Eigen::NoChange, all_rates.cols() + r.cols());
-        all_rates.rightCols(r.cols()) = r;
+        all_rates.conservativeResize(Eigen::NoChange, all_rates.cols() + x.cols());
+        all_rates.rightCols(x.cols()) = task.network.rates(x);
     }
     // Second axis: the first principal component of the rates with the CD removed.
     const Vector<double> w = judge.direction();
@@ -220,22 +340,10 @@ Analysis trained_analysis(const examples::TrainedNetworkOptions& net, int starts
     a.a_label = "CD projection (right 1, left 0)";
     a.b_label = "PC 1 of the rates orthogonal to the CD";
 
-    const auto delay = task.epochs.steps("delay", task.grid());
     const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, starts, noise, seed);
-    std::vector<Vector<double>> u(2, Vector<double>::Zero(task.units()));
-    for (index_t c = 0; c < 2; ++c) {
-        for (index_t k = delay.first; k < delay.last; ++k)
-            for (index_t i = 0; i < task.units(); ++i)
-                u[std::size_t(c)][i] += task.inputs(std::size_t(c), std::size_t(i), std::size_t(k));
-        u[std::size_t(c)] /= double(delay.size());
-    }
-    // The frozen inputs of the protocol are identical for both conditions in the delay: then
-    // there is one condition.
-    const bool same = (u[0] - u[1]).norm() == 0.0;
-    for (index_t c = 0; c < (same ? 1 : 2); ++c) {
+    for (const auto& in : conditions) {
         Condition cond;
-        cond.input.name = same ? std::string("delay_mean") : std::string("delay_mean_") + condition_name(c);
-        cond.input.u = u[std::size_t(c)];
+        cond.input = in;
         cond.found = find_fixed_points(task.network, cond.input, x0, fpo);
         a.conditions.push_back(std::move(cond));
     }
@@ -306,7 +414,7 @@ void write_data(const fs::path& out, const Analysis& a) {
 }
 
 void write_manifest(const fs::path& out, const Analysis& a) {
-    auto m = Manifest::open(out, "Fixed points: " + a.title);
+    auto m = Manifest::open(out, "Fixed points: " + a.title + (a.light.empty() ? "" : ", light " + a.light));
     for (const auto& c : a.conditions) {
         if (!c.main) continue;
         m.number("stable points, " + c.input.name, double(c.found.count(FixedPointKind::stable)))
@@ -318,11 +426,12 @@ void write_manifest(const fs::path& out, const Analysis& a) {
 }
 
 /// gnuplot point style per kind: stable filled circle, saddle open triangle, slow cross, others open square.
-const char* kind_style(const std::string& kind) {
-    if (kind == "stable") return "pt 7 ps 1.8";
-    if (kind == "saddle") return "pt 8 ps 1.8 lw 2";
-    if (kind == "slow") return "pt 2 ps 1.8 lw 2";
-    return "pt 4 ps 1.8 lw 2";
+std::string kind_style(const std::string& kind, double size = 1.8) {
+    const std::string ps = " ps " + num(size, 3);
+    if (kind == "stable") return "pt 7" + ps;
+    if (kind == "saddle") return "pt 8" + ps + " lw 2";
+    if (kind == "slow") return "pt 2" + ps + " lw 2";
+    return "pt 4" + ps + " lw 2";
 }
 
 /// Whether any point of the given conditions is of `kind`.
@@ -377,9 +486,11 @@ void draw_figures(const fs::path& out, const Analysis& a) {
         for (std::size_t c = 0; c < std::min<std::size_t>(main.size(), 6); ++c)
             for (const auto& k : kinds) {
                 if (!has_kind({main[c]}, k)) continue;
+                // Later conditions drawn smaller: identical spectra (a linear model) stay visible as rings.
+                const double size = 1.2 + 0.6 * double(std::min<std::size_t>(main.size(), 6) - 1 - c);
                 fig << (first ? "" : ", ") << q(out / "eigenvalues.csv") << " using (strcol(1) eq "
                     << gnuplot_quote(main[c]->input.name) << " && strcol(3) eq '" << k << "' ? $5 : 1/0):6 with points "
-                    << kind_style(k) << " lc rgb '" << colours[c] << "' title "
+                    << kind_style(k, size) << " lc rgb '" << colours[c] << "' title "
                     << gnuplot_quote(k + ", " + main[c]->input.name) << " noenhanced";
                 first = false;
             }
@@ -389,26 +500,34 @@ void draw_figures(const fs::path& out, const Analysis& a) {
         fig.render();
     }
     if (a.sweep) {
-        Gnuplot fig(out / "pv_sweep.png", 1000, 650);
-        fig << "set datafile separator ','\nset key outside right top\nset grid\nset xlabel 'photoinhibition strength PV'\n"
-            << "set ylabel " << gnuplot_quote(a.a_label) << "\n"
-            << "set title " << gnuplot_quote("Fixed points against photoinhibition strength, " + a.title)
-            << " noenhanced\nplot ";
+        // Two panels, one per plane coordinate: with light on one hemisphere the other one's
+        // CD (bottom) shows what is left to restore the memory.
+        Gnuplot fig(out / "pv_sweep.png", 1000, 900);
+        fig << "set datafile separator ','\nset key outside right top\nset grid\n"
+            << "set multiplot layout 2,1 title "
+            << gnuplot_quote("Fixed points against photoinhibition strength (" + a.light + "), " + a.title)
+            << " noenhanced\n";
         const char* kc[5] = {"#1a1a1a", "#d95f02", "#7570b3", "#1b9e77", "#e7298a"};
         std::vector<const Condition*> sweep;
         for (const auto& c : a.conditions)
             if (!c.main) sweep.push_back(&c);
-        bool first = true;
-        for (std::size_t k = 0; k < kinds.size(); ++k) {
-            if (!has_kind(sweep, kinds[k])) continue;
-            fig << (first ? "" : ", ") << q(out / "pv_sweep.csv") << " using 1:(strcol(4) eq '" << kinds[k]
-                << "' ? $6 : 1/0) with points " << kind_style(kinds[k]) << " lc rgb '" << kc[k] << "' title '"
-                << kinds[k] << "'";
-            first = false;
+        for (int panel = 0; panel < 2; ++panel) {
+            fig << "set ylabel " << gnuplot_quote(panel == 0 ? a.a_label : a.b_label) << "\n"
+                << (panel == 1 ? "set xlabel 'photoinhibition strength PV'\n" : "unset xlabel\n") << "plot ";
+            bool first = true;
+            for (std::size_t k = 0; k < kinds.size(); ++k) {
+                if (!has_kind(sweep, kinds[k])) continue;
+                fig << (first ? "" : ", ") << q(out / "pv_sweep.csv") << " using 1:(strcol(4) eq '" << kinds[k]
+                    << "' ? $" << (panel == 0 ? 6 : 7) << " : 1/0) with points " << kind_style(kinds[k], 1.4)
+                    << " lc rgb '" << kc[k] << "' title '" << kinds[k] << "'";
+                first = false;
+            }
+            fig << "\n";
         }
-        fig << "\n";
-        fig.caption("CD projection (hemisphere 1) of every point found at each photoinhibition strength: where the "
-                    "two attractors and the saddles between them merge into one point");
+        fig << "unset multiplot\n";
+        fig.caption("Every point found at each photoinhibition strength (" + a.light + "): top " + a.a_label +
+                    ", bottom " + a.b_label + "; where the attractors and the saddles between them merge, and "
+                    "where the light leaves one point");
         fig.render();
     }
 }
@@ -416,19 +535,27 @@ void draw_figures(const fs::path& out, const Analysis& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string preset;
-    std::vector<double> pv;
+    PresetChoice preset;
+    std::string pv_type;
     int starts = 0, threads = 0;
-    double noise = -1;
+    double noise = -1, time_ms = -1;
+    std::string epoch;
     std::uint64_t seed = 1;
     examples::OutputOptions options;
     examples::TrainedNetworkOptions net;
     const auto setup = [&](CLI::App& app) {
-        app.add_option("--preset", preset, "Inagaki 2019 preset (instead of a trained network)");
-        app.add_option("--pv", pv, "photoinhibition strength(s) (default: the preset's levels and a sweep)")
+        std::string names;
+        for (const auto& n : preset_names()) names += (names.empty() ? "" : ", ") + n;
+        app.add_option("--preset", preset.name, "attractor model instead of a trained network: " + names);
+        app.add_option("--pv", preset.pv, "photoinhibition strength(s) (default: the preset's levels and a sweep)")
             ->check(examples::finite_in(0, 1000))
             ->delimiter(',');
+        app.add_option("--pv-type", pv_type, "discrete presets: bilateral (default), ipsilateral (hemisphere 1) or "
+                                             "contralateral (hemisphere 2) light");
         examples::add_trained_network_options(app, net);
+        app.add_option("--epoch", epoch, "trained network: input averaged over this epoch (default delay)");
+        app.add_option("--time", time_ms, "trained network: input at this time, ms from the trial start")
+            ->check(examples::finite_in(0, 1e9));
         app.add_option("--starts", starts, "initial states (default 512 for a preset, 1024 for a network)")
             ->check(examples::count_in(1, 1000000));
         app.add_option("--noise", noise, "sd of the noise added to the sampled states (default 3 preset, 0.5 network)")
@@ -440,26 +567,43 @@ int main(int argc, char** argv) {
     const std::string about = "Fixed points and slow points of an attractor preset or a trained network, classified";
     return examples::run_program(argc, argv, about, setup, [&] {
         const examples::Stopwatch elapsed;
-        if (!preset.empty()) {
+        const bool is_preset = !preset.name.empty();
+        if (is_preset) {
             require(net.training_dir.empty(), "--training", net.training_dir, "cannot be combined with --preset");
             require(net.realization < 0, "--realization", net.realization, "cannot be combined with --preset");
-            inagaki2019_preset(preset);  // unknown names fail here, before any output
+            require(epoch.empty() && time_ms < 0, "--epoch/--time", epoch.empty() ? num(time_ms) : epoch,
+                    "are for trained networks, not with --preset");
+            check_preset_name(preset.name);  // unknown names fail here, before any output
+            if (!pv_type.empty()) {
+                require(preset.name.rfind("continuous", 0) != 0, "--pv-type", pv_type,
+                        "is for the discrete presets (the line attractor's light acts on h_I)");
+                preset.side = parse_photoinhibition_side(pv_type, "--pv-type");
+            }
         } else {
-            require(pv.empty(), "--pv", pv.front(), "needs --preset");
+            require(preset.pv.empty(), "--pv", preset.pv.empty() ? 0.0 : preset.pv.front(), "needs --preset");
+            require(pv_type.empty(), "--pv-type", pv_type, "needs --preset");
+            require(epoch.empty() || time_ms < 0, "--epoch", epoch, "cannot be combined with --time");
             examples::check_trained_network_options(net);
         }
         FixedPointOptions fpo;
         fpo.threads = threads;
+        preset.starts = starts ? starts : (is_preset ? 512 : 1024);
+        preset.noise = noise >= 0 ? noise : (is_preset ? 3.0 : 0.5);
+        preset.seed = seed;
+        TrainedInputChoice input;
+        if (!epoch.empty()) input.epoch = epoch;
+        input.time_ms = time_ms;
         OutputFolder folder(options.dir, {net.training_dir});
         const fs::path& out = folder.path();
-        const Analysis a = preset.empty()
-                               ? trained_analysis(net, starts ? starts : 1024, noise >= 0 ? noise : 0.5, seed, fpo)
-                               : preset_analysis(preset, pv, starts ? starts : 512, noise >= 0 ? noise : 3.0, seed, fpo);
+        const Analysis a = !is_preset ? trained_analysis(net, input, preset.starts, preset.noise, seed, fpo)
+                           : preset.name.rfind("continuous", 0) == 0 ? continuous_analysis(preset, fpo)
+                                                                     : discrete_analysis(preset, fpo);
         for (const auto& c : a.conditions) {
             if (!c.main) continue;
             std::cerr << c.input.name << ": " << c.found.count(FixedPointKind::stable) << " stable, "
-                      << c.found.count(FixedPointKind::saddle) << " saddles, " << c.found.count(FixedPointKind::slow)
-                      << " slow, " << c.found.count(StartStatus::not_converged) << " starts not converged\n";
+                      << c.found.count(FixedPointKind::saddle) << " saddles, " << c.found.count(FixedPointKind::marginal)
+                      << " marginal, " << c.found.count(FixedPointKind::slow) << " slow, "
+                      << c.found.count(StartStatus::not_converged) << " starts not converged\n";
         }
         write_data(out, a);
         write_manifest(out, a);
