@@ -4,17 +4,18 @@
 # starts with the program's name; every accepted one must succeed. Output folders must be
 # all-or-nothing: a refused run leaves an existing folder exactly as it was.
 #
-#   hostile_inputs.sh inagaki=PATH alm=PATH rajan=PATH noise=PATH structure=PATH report=PATH tmp=DIR
+#   hostile_inputs.sh inagaki=PATH alm=PATH rajan=PATH noise=PATH structure=PATH report=PATH fixed_points=PATH tmp=DIR
 #
 # Registered with ctest by examples/CMakeLists.txt. Sizes are tiny: the whole run takes
 # well under a minute.
 set -u
 declare -A P
 for a in "$@"; do P[${a%%=*}]=${a#*=}; done
-for k in inagaki alm rajan noise structure report tmp; do
-  [ -n "${P[$k]:-}" ] || { echo "usage: $0 inagaki=PATH alm=PATH rajan=PATH noise=PATH structure=PATH report=PATH tmp=DIR" >&2; exit 2; }
+for k in inagaki alm rajan noise structure report fixed_points tmp; do
+  [ -n "${P[$k]:-}" ] || { echo "usage: $0 inagaki=PATH alm=PATH rajan=PATH noise=PATH structure=PATH report=PATH fixed_points=PATH tmp=DIR" >&2; exit 2; }
 done
 inagaki=${P[inagaki]} alm=${P[alm]} rajan=${P[rajan]} noise=${P[noise]} structure=${P[structure]} report=${P[report]}
+fixed=${P[fixed_points]}
 T=${P[tmp]}
 rm -rf "$T" && mkdir -p "$T" || exit 2
 T=$(cd "$T" && pwd)
@@ -90,7 +91,7 @@ small_noise=(--trials 2 --amplitudes 0,1 --chosen-trials 2 --pi-trials 2 --drive
 cp -r "$T/training" "$T/training.ref"
 
 # ---- --help still works
-for p in "$inagaki" "$alm" "$rajan" "$noise" "$structure" "$report"; do
+for p in "$inagaki" "$alm" "$rajan" "$noise" "$structure" "$report" "$fixed"; do
   "$p" --help > /dev/null 2>&1 || fail "$(basename "$p") --help: exit code $?"
 done
 echo "ok   --help exits 0 for every program"
@@ -183,6 +184,52 @@ expect_late_error "rajan --targets all zeros" "$rajan" --targets "$T/zeros.npy" 
 expect_late_error "rajan --targets constant" "$rajan" --targets "$T/ones.npy" --realizations 1 --iterations 1 --out "$T/x"
 [ ! -e "$T/x" ] || fail "a refused training created its output folder"
 
+# ---- fixed_points: bad preset, light, input choice, training folder, out; all-or-nothing
+fp_small=(--preset one_hemi_multi_fp_step --pv 0 --starts 16)
+expect_error "fixed_points --preset unknown" "$fixed" --preset no_such_model --out "$T/x"
+expect_error "fixed_points --pv -1" "$fixed" --preset one_hemi_multi_fp_step --pv -1 --out "$T/x"
+expect_error "fixed_points --pv nan" "$fixed" --preset one_hemi_multi_fp_step --pv nan --out "$T/x"
+expect_error "fixed_points --pv 0,inf" "$fixed" --preset one_hemi_multi_fp_step --pv 0,inf --out "$T/x"
+expect_error "fixed_points --pv without --preset" "$fixed" --training "$T/training" --pv 1 --out "$T/x"
+expect_error "fixed_points --pv-type sideways" "$fixed" "${fp_small[@]}" --pv-type sideways --out "$T/x"
+expect_error "fixed_points --pv-type on the line attractor" "$fixed" --preset continuous --pv-type ipsilateral \
+  --out "$T/x"
+expect_error "fixed_points --time nan" "$fixed" --training "$T/training" --time nan --out "$T/x"
+expect_error "fixed_points --time with --epoch" "$fixed" --training "$T/training" --time 10 --epoch delay --out "$T/x"
+expect_error "fixed_points --time with --preset" "$fixed" "${fp_small[@]}" --time 10 --out "$T/x"
+expect_error "fixed_points --noise nan" "$fixed" "${fp_small[@]}" --noise nan --out "$T/x"
+expect_error "fixed_points --starts 0" "$fixed" "${fp_small[@]}" --starts 0 --out "$T/x"
+expect_error "fixed_points --training that does not exist" "$fixed" --training "$T/missing" --out "$T/x"
+expect_error "fixed_points --training with --preset" "$fixed" "${fp_small[@]}" --training "$T/training" --out "$T/x"
+expect_error "fixed_points --realization -1" "$fixed" --training "$T/training" --realization -1 --out "$T/x"
+expect_error "fixed_points --out is a file" "$fixed" "${fp_small[@]}" --out "$T/a_file"
+[ "$(cat "$T/a_file")" = "keep me" ] || fail "fixed_points --out is a file: the file was changed"
+if [ "$(id -u)" != 0 ]; then
+  chmod 555 "$T/readonly"
+  expect_error "fixed_points --out not writable" "$fixed" "${fp_small[@]}" --out "$T/readonly/out"
+  chmod 755 "$T/readonly"
+fi
+expect_error "fixed_points --out equal to --training" "$fixed" --training "$T/training" --out "$T/training"
+[ ! -e "$T/x" ] || fail "a refused fixed_points run created its output folder"
+expect_success "fixed_points: a preset" "$fixed" "${fp_small[@]}" --no-figures --out "$T/fp"
+expect_success "fixed_points: the line attractor, tuned" "$fixed" --preset continuous_tuned --pv 0 --starts 8 \
+  --no-figures --out "$T/fp_line"
+# The fixture's barely trained networks end right and left trials alike (to 1e-16): no coding
+# direction to project on, refused after loading with one line.
+expect_late_error "fixed_points: a network that does not separate the trial types (late)" "$fixed" \
+  --training "$T/training" --starts 16 --time 3000 --no-figures --out "$T/fp_trained"
+[ ! -e "$T/fp_trained" ] || fail "a refused fixed_points run created its output folder"
+cp -r "$T/fp" "$T/fp.ref"
+expect_error "fixed_points --pv nan over a good run" "$fixed" --preset one_hemi_multi_fp_step --pv nan --out "$T/fp"
+same_tree "$T/fp" "$T/fp.ref" "fixed_points --pv nan"
+# Refused after the network is loaded (a time past the end of the trial, an unknown epoch).
+expect_late_error "fixed_points --time 1e8 (late)" "$fixed" --training "$T/training" --time 1e8 --out "$T/fp"
+same_tree "$T/fp" "$T/fp.ref" "fixed_points --time 1e8"
+expect_late_error "fixed_points --epoch nope (late)" "$fixed" --training "$T/training" --epoch nope --out "$T/fp"
+same_tree "$T/fp" "$T/fp.ref" "fixed_points --epoch nope"
+no_temporaries "$T" "fixed_points late refusal"
+same_tree "$T/training" "$T/training.ref" "fixed_points read the training folder"
+
 # ---- a hostile --out path: no shell runs it, figures are drawn, the run succeeds
 inject() { mkdir -p "$T/inj_$1"; printf '%s' "$T/inj_$1/a b'\$(touch $T/inj_$1/PWNED)"; }
 expect_success "inagaki injection --out" "$inagaki" --trials 2 --no-figures=false --out "$(inject inagaki)"
@@ -200,6 +247,9 @@ for p in inagaki alm rajan noise structure; do
   n=$(find "$T/inj_$p" -name '*.png' | wc -l)
   (( n > 0 )) || fail "$p: no figure drawn in the injection folder"
 done
+expect_success "fixed_points injection --out" "$fixed" "${fp_small[@]}" --no-figures=false --out "$(inject fixed)"
+[ ! -e "$T/inj_fixed/PWNED" ] || fail "fixed_points: the --out path was run by a shell (PWNED exists)"
+(( $(find "$T/inj_fixed" -name '*.png' | wc -l) > 0 )) || fail "fixed_points: no figure drawn in the injection folder"
 [ ! -e PWNED ] || fail "PWNED in the working directory"
 echo "ok   no PWNED anywhere; figures drawn"
 
