@@ -12,9 +12,10 @@
 /// The state type is a template parameter of derivative()/drive(): a `Vector<T>` (one trial)
 /// or an Eigen array `Lanes<T, N, B>` holding B trials as columns. With N fixed at compile time
 /// (third template parameter) and a fixed-size state, nothing is allocated and the transfer
-/// function runs vectorised (its apply(), see transfer.hpp). W G(h) is accumulated one
-/// population at a time (out += W(:, j) G(h_j)), so every lane performs the same operations in
-/// the same order: a trial gives bitwise the same numbers alone or in any lane of a batch.
+/// function runs vectorised (its apply(), see transfer.hpp). W G(h) is accumulated lane by
+/// lane, one population at a time (out_b += W(:, j) G(h_jb)), so every lane performs the same
+/// operations in the same order: a trial gives bitwise the same numbers alone (a fixed
+/// one-column state) or in any lane of a batch, in portable and -march=native builds (tested).
 ///
 /// \code
 /// using G = neurodyn::ShortTermPlasticity<neurodyn::Softplus<double>>;
@@ -134,11 +135,17 @@ public:
     auto diffusion() const { return (T(sigma_) * inv_tau_.array()).matrix(); }
 
 private:
-    /// out = W r, one population (column of W) at a time: the same operations for every lane.
+    /// out = W r, one lane (column of r) at a time and within it one population (column of W)
+    /// at a time: every lane runs the same instructions on its own column, so a lane is
+    /// bitwise the trial alone even where the compiler fuses multiply-adds (-march=native with
+    /// FMA; Eigen's outer-product form did not give that: 1–2 lanes of 8 differed by an ulp).
     template <class R, class X>
     void accumulate_product(const R& r, X& out) const {
-        out.matrix().noalias() = W_.col(0) * r.matrix().row(0);
-        for (index_t j = 1; j < W_.cols(); ++j) out.matrix().noalias() += W_.col(j) * r.matrix().row(j);
+        auto&& o = out.matrix();
+        for (index_t c = 0; c < o.cols(); ++c) {
+            o.col(c).noalias() = W_.col(0) * r(0, c);
+            for (index_t j = 1; j < W_.cols(); ++j) o.col(c).noalias() += W_.col(j) * r(j, c);
+        }
     }
 
     weights_type W_;
