@@ -1,16 +1,20 @@
 #pragma once
 /// \file session_statistics.hpp
 /// Summary statistics of an ALM session, each measured with the library's own analyses, to
-/// say how close a session (real, synthetic or surrogate) is to the recordings:
+/// say how close a session (real, synthetic or surrogate) is to the recordings. Delay
+/// selectivity, the across-trial variability, bVar and the CD endpoints are those of
+/// `run_session_analysis` (experiments/session_analysis.hpp, the protocol of
+/// alm_session_analysis), called once with the options below; this file adds the window
+/// averages and the summary numbers:
 ///
 /// | statistic | how |
 /// |---|---|
 /// | error fraction | codes 3–4 among the analysed (codes 1–4) control trials |
 /// | unit rates | mean rate of each unit over the whole trial, control trials (5th/50th/95th percentile) |
 /// | delay-selective units | `delay_selectivity` (rank-sum p < alpha, correct control trials) |
-/// | across-trial variability | `across_trial_variability` of the selective units on `psth_tensor` rates (101-ms boxcar, cue-aligned, every `stride` bins) of correct control trials per type, averaged over a pre-sample window [sample − 600 ms, sample − 100 ms) and an end-of-delay window [cue − 250 ms, cue − 50 ms) |
-/// | bVar | `bvar` of `session_targets` (1-ms trial averages of correct control trials), per type |
-/// | CD endpoints | the protocol of alm_session_analysis: correct control trials split in half (`Rng(seed, 0, 11)`), `CodingDirection` fitted on the training halves over the last `cd_window_ms` before the cue, normalised on the held-out halves (median right 1, left 0); SD of the held-out endpoints per type, Ashman's D between the types, and the bimodality coefficient of the pooled held-out endpoints |
+/// | across-trial variability | `SessionAnalysis::variability`: `across_trial_variability` of the selective units on `psth_tensor` rates (101-ms boxcar, cue-aligned, every `stride` bins) of correct control trials per type, averaged over a pre-sample window [sample − 600 ms, sample − 100 ms) and an end-of-delay window [cue − 250 ms, cue − 50 ms) |
+/// | bVar | `SessionAnalysis::bvar_right/left`: `bvar` of `session_targets` (1-ms trial averages of correct control trials), per type |
+/// | CD endpoints | `SessionAnalysis::endpoints` of the held-out trials (`test_right`, `test_left`): correct control trials split in half (`Rng(seed, 0, 11)`), `CodingDirection` fitted on the training halves over the last `cd_window_ms` before the cue, normalised on the held-out halves (median right 1, left 0); SD of the held-out endpoints per type, Ashman's D between the types, and the bimodality coefficient of the pooled held-out endpoints |
 /// | go-cue responses | rank-sum test (p < alpha) of the mean rate in [cue, cue + 300 ms) against [cue − 300 ms, cue) over correct control trials of both types |
 ///
 /// Sample onsets and go cues are taken from the trials (their median offsets after cue
@@ -31,23 +35,16 @@
 #include <span>
 #include <vector>
 
-#include <xtensor/xtensor.hpp>
-
-#include "neurodyn/analysis/coding_direction.hpp"
 #include "neurodyn/analysis/psth.hpp"
 #include "neurodyn/analysis/ranksum.hpp"
-#include "neurodyn/analysis/selectivity.hpp"
-#include "neurodyn/analysis/sequence.hpp"
-#include "neurodyn/analysis/targets.hpp"
-#include "neurodyn/analysis/variability.hpp"
 #include "neurodyn/core/error.hpp"
-#include "neurodyn/core/resources.hpp"
-#include "neurodyn/core/rng.hpp"
 #include "neurodyn/data/session.hpp"
+#include "neurodyn/experiments/session_analysis.hpp"
 
 namespace neurodyn {
 
-/// Parameters of `session_statistics` (the defaults are alm_session_analysis's).
+/// Parameters of `session_statistics` (the defaults are alm_session_analysis's; the first
+/// four are passed to `run_session_analysis` as window_ms, stride, seed and alpha).
 struct SessionStatisticsOptions {
     double cd_window_ms = 400;     ///< CD window: the last cd_window_ms before the go cue
     std::ptrdiff_t stride = 10;    ///< bins between the kept samples of the single-trial PSTHs
@@ -166,67 +163,54 @@ inline SessionStatistics session_statistics(const Session& s, const SessionStati
         st.rate_p95 = detail::quantile(r, 0.95);
     }
 
-    // Delay selectivity.
-    const auto sel = delay_selectivity<double>(s, o.alpha);
-    const auto selective = selective_units(sel);
-    st.selective_units = selective.size();
-    st.selective_fraction = double(selective.size()) / double(s.n_units());
+    // Selectivity, the CD split and fit, the variability and bVar: alm_session_analysis's protocol.
+    SessionAnalysisOptions ao;
+    ao.window_ms = o.cd_window_ms;
+    ao.stride = o.stride;
+    ao.seed = o.seed;
+    ao.alpha = o.alpha;
+    const SessionAnalysis<float> a = run_session_analysis<float>(s, ao);
+    st.selective_units = a.selective.size();
+    st.selective_fraction = double(a.selective.size()) / double(s.n_units());
+    st.bvar[0] = a.bvar_right;
+    st.bvar[1] = a.bvar_left;
 
-    // Single-trial PSTHs of the correct control trials: rows 0 … nR−1 right, then left.
+    // Across-trial variability of the selective units, averaged over the windows (s from the
+    // aligned cue; the sample onset at the trials' median offset).
+    require(!a.selective.empty(), "session '" + s.source + "'", "no delay-selective unit",
+            "the variability needs at least one");
     std::vector<std::size_t> trials(right);
     trials.insert(trials.end(), left.begin(), left.end());
-    PsthOptions popt;
-    popt.stride = o.stride;
-    const PsthGrid grid(s, popt);
-    require_allocation("session trials x units x time", std::to_string(trials.size()) + " x " + std::to_string(s.n_units()),
-                       {trials.size(), s.n_units(), std::uint64_t(grid.n_out())}, sizeof(float));
-    const auto rates = psth_tensor<float>(s, trials, popt);
-    std::vector<std::size_t> rows_r(right.size()), rows_l(left.size());
-    for (std::size_t a = 0; a < right.size(); ++a) rows_r[a] = a;
-    for (std::size_t a = 0; a < left.size(); ++a) rows_l[a] = right.size() + a;
-    const double cue = grid.aligned_cue();
     std::vector<double> sample_offset;
     for (std::size_t k : trials) sample_offset.push_back(s.trials[k].sample_start - s.trials[k].cue_start);
-    const double sample = cue + detail::quantile(sample_offset, 0.5);
-
-    // Across-trial variability of the selective units.
-    require(!selective.empty(), "session '" + s.source + "'", "no delay-selective unit",
-            "the variability needs at least one");
-    const Matrix<float> var = across_trial_variability<float>(rates, {rows_r, rows_l}, selective);
-    const auto window_mean = [&](index_t g, double a, double b) {
-        const auto i0 = grid.index_at(a), i1 = std::max(grid.index_at(b), i0 + 1);
-        require(i1 <= var.cols(), "statistics window", "[" + detail::to_text(a) + ", " + detail::to_text(b) + ") s",
+    const double sample = detail::quantile(sample_offset, 0.5);
+    const auto window_mean = [&](index_t g, double from, double to) {
+        const auto at = [&](double t) {  // first kept sample at or after t
+            return index_t(std::lower_bound(a.times.begin(), a.times.end(), t - 1e-9) - a.times.begin());
+        };
+        const index_t i0 = at(from), i1 = std::max(at(to), i0 + 1);
+        require(i1 <= a.variability.cols(), "statistics window",
+                "[" + detail::to_text(from) + ", " + detail::to_text(to) + ") s from the cue",
                 "must lie inside the session's time axis");
-        return double(var.row(g).segment(i0, i1 - i0).mean());
+        return double(a.variability.row(g).segment(i0, i1 - i0).mean());
     };
     for (index_t g = 0; g < 2; ++g) {
         st.variability_pre[g] = window_mean(g, sample - 0.6, sample - 0.1);
-        st.variability_end[g] = window_mean(g, cue - 0.25, cue - 0.05);
+        st.variability_end[g] = window_mean(g, -0.25, -0.05);
         st.variability_ratio[g] = st.variability_end[g] / st.variability_pre[g];
     }
 
-    // bVar of the trial-averaged 1-ms targets.
+    // CD endpoints of the held-out correct control trials.
     {
-        const auto targets = session_targets<double>(s);
-        const auto nt = index_t(targets.shape()[2]);
-        Matrix<double> m(index_t(s.n_units()), nt);
-        for (std::size_t c = 0; c < 2; ++c) {
-            for (index_t u = 0; u < m.rows(); ++u)
-                for (index_t t = 0; t < nt; ++t) m(u, t) = targets(c, std::size_t(u), std::size_t(t));
-            st.bvar[c] = bvar<double>(m);
-        }
-    }
-
-    // CD endpoints of the held-out correct trials.
-    {
-        Rng rng(o.seed, 0, 11);
-        auto [train_r, test_r] = split_half(rows_r, rng);
-        auto [train_l, test_l] = split_half(rows_l, rng);
-        const StepRange window{grid.index_at(cue - o.cd_window_ms * 1e-3), grid.index_at(cue)};
-        auto cd = CodingDirection<float>::fit(rates, train_r, train_l, window);
-        cd.normalise(cd.endpoints(cd.project(rates, test_r)), cd.endpoints(cd.project(rates, test_l)));
-        const Vector<float> er = cd.endpoints(cd.project(rates, test_r)), el = cd.endpoints(cd.project(rates, test_l));
-        std::vector<double> vr(er.data(), er.data() + er.size()), vl(el.data(), el.data() + el.size());
+        std::map<std::size_t, double> end_of;
+        for (const auto& e : a.endpoints)
+            if (e.test) end_of[e.trial] = e.endpoint;
+        const auto ends = [&](const std::vector<std::size_t>& ks) {
+            std::vector<double> v;
+            for (std::size_t k : ks) v.push_back(end_of.at(k));
+            return v;
+        };
+        const std::vector<double> vr = ends(a.test_right), vl = ends(a.test_left);
         st.endpoint_sd[0] = detail::sd_of(vr);
         st.endpoint_sd[1] = detail::sd_of(vl);
         st.ashman_d = std::sqrt(2.0) * std::abs(detail::mean_of(vr) - detail::mean_of(vl)) /

@@ -9,20 +9,29 @@
 /// instead draws heterogeneous units that read out one latent choice variable. Its statistics,
 /// measured with the library's analyses, are in docs/surrogate_session.md.
 ///
-/// **Latent choice state x(t)** (one per trial, 1-ms Euler–Maruyama steps):
-///  - pre-sample: an Ornstein–Uhlenbeck process around 0 with SD `pre_sd` and correlation
-///    time `pre_tau_s`, x(0) from its stationary law: the state is undecided and differs a
+/// **Latent choice state x(t) = w·y(t)** (one per trial, 1-ms Euler–Maruyama steps):
+///  - pre-sample: y is an Ornstein–Uhlenbeck process around 0 with SD `pre_sd` and correlation
+///    time `pre_tau_s`, y(0) from its stationary law: the state is undecided and differs a
 ///    lot from trial to trial;
-///  - from the sample onset: τ dx/dt = x (1 − x²/w²) + I(t) + noise (`noise`/√s), a bistable
-///    state with attractors at ±w; w = 1 + `well_sd`·N(0, 1) per trial, clipped to
-///    [0.55, 1.6] (how strongly a trial commits); I = ±A during the sample (+ right, − left),
-///    A ~ N(`drive`, `drive_sd`) per trial. A trial whose noise crosses the barrier
-///    (mostly in the delay, most often when w is small) or whose A is negative (a
-///    misperceived sample) ends in the other attractor: an error (≈ 25 % with the defaults). Every trial converges to an attractor during the
-///    delay, so the across-trial variability falls from its pre-sample level;
+///  - from the sample onset: τ dy/dt = y (1 − y²) + I(t) + noise (`noise`/√s), a bistable
+///    state with attractors at ±1; I = ±A during the sample (+ right, − left), A ~
+///    N(`drive`, `drive_sd`) per trial, at least `drive`/2 (above the tilt 2/(3√3) that
+///    removes the other attractor, so the sample decides). A share `error_fraction` of the
+///    trials misperceives the sample (I of the other sign) and ends in the other attractor:
+///    an error. The noise rarely carries y over the barrier (the stationary density at the
+///    barrier relative to an attractor is e^(−1/(2·τ·noise²)) = e^(−13) at the defaults), so
+///    the error fraction is set by `error_fraction`, not by the seed. Every trial converges to an
+///    attractor during the delay, so the across-trial variability falls from its pre-sample
+///    level;
+///  - w, the trial's attractor depth (how strongly it commits), scales the readout state x:
+///    uniform in [`well_lo`, `well_hi`], it sets the within-type spread of the end-of-delay
+///    rates and of the coding-direction endpoints. Both w and the misperceived samples are
+///    stratified within each (type, power) group of n trials: exactly round(error_fraction·n)
+///    misperceived trials, and one w in each of n equal slices of its range (at a random
+///    place in the slice), so neither depends on the seed;
 ///  - photoinhibition (the first `stim_s` of the delay, power P mW, s(P) = 1 − e^(−P/`stim_p0_mw`)):
-///    the attractor dynamics stop and x decays towards 0 at rate `stim_leak`·s(P)/τ; after the
-///    light x falls back into an attractor, sometimes the other one. Rates of regular-spiking
+///    the attractor dynamics stop and y decays towards 0 at rate `stim_leak`·s(P)/τ; after the
+///    light y falls back into an attractor, sometimes the other one. Rates of regular-spiking
 ///    units are scaled by 1 − 0.9·s(P), those of fast-spiking units (ChR2 in PV interneurons)
 ///    by 1 + 2·s(P) while the light is on.
 ///
@@ -38,7 +47,8 @@
 ///    q ∈ [0.5, 1.5]: the stimulus-onset quenching of variability seen across cortex
 ///    (Churchland et al. 2010);
 ///  - a: the choice readout (share `choice_fraction`, |a| log-normal with median
-///    `choice_gain`, random sign): the delay-selective units, which also carry the pre-sample
+///    `choice_gain`; the preferred sides alternate down the units ranked by b·(|a| + |ρ|), so
+///    both sides carry the same weight in every seed): the delay-selective units, which also carry the pre-sample
 ///    spread of x. Of them, a share `ramp_fraction` ramp: ρ (same sign, 0.3–1.2) times R(t),
 ///    which rises from 0 at the delay onset to 1 at the go cue (R ∝ ((t − delay)/delay)^1.5)
 ///    and decays with 0.3 s after it;
@@ -109,13 +119,15 @@ struct AlmSurrogateOptions {
     double early_lick_fraction = 0.03;
 
     // ---- latent choice state
-    double pre_sd = 2.5;                     ///< pre-sample SD of x (attractors at ±1)
+    double pre_sd = 2.5;                     ///< pre-sample SD of y (attractors at ±1)
     double pre_tau_s = 0.5;                  ///< pre-sample correlation time
     double tau_s = 0.15;                     ///< time constant of the bistable dynamics
-    double noise = 1.3;                      ///< diffusion of x after sample onset, 1/√s
-    double well_sd = 0.7;                    ///< trial-to-trial SD of the attractor position w
-    double drive = 1.2;                      ///< mean sample input A
-    double drive_sd = 0.5;                   ///< its trial-to-trial SD (A < 0: a misperceived sample)
+    double noise = 0.5;                      ///< diffusion of y after sample onset, 1/√s (barrier crossings are rare)
+    double well_lo = 0.05;                   ///< attractor positions w: stratified uniform in [well_lo, well_hi]
+    double well_hi = 2.4;
+    double error_fraction = 0.25;            ///< misperceived samples: this share of each (type, power) group
+    double drive = 1.5;                      ///< mean sample input A
+    double drive_sd = 0.3;                   ///< its trial-to-trial SD (A >= drive/2)
     double stim_s = 0.5;                     ///< photoinhibition: first stim_s of the delay
     double stim_leak = 0.8;                  ///< decay rate of x under full light, /τ
     double stim_p0_mw = 1.0;                 ///< saturation power of the light's effect
@@ -150,7 +162,7 @@ struct AlmSurrogateOptions {
             require_positive(name, v);
         for (auto [name, v] :
              {std::pair{"sample_start_s", sample_start_s}, {"start_jitter_s", start_jitter_s}, {"pre_sd", pre_sd},
-              {"noise", noise}, {"well_sd", well_sd}, {"drive", drive}, {"drive_sd", drive_sd}, {"stim_s", stim_s},
+              {"noise", noise}, {"well_lo", well_lo}, {"drive", drive}, {"drive_sd", drive_sd}, {"stim_s", stim_s},
               {"stim_leak", stim_leak}, {"rate_log_sd", rate_log_sd}, {"trial_gain_sd", trial_gain_sd}, {"quench_sd", quench_sd},
               {"choice_gain", choice_gain}, {"sample_gain", sample_gain}, {"cue_gain", cue_gain},
               {"refractory_ms", refractory_ms}})
@@ -158,8 +170,10 @@ struct AlmSurrogateOptions {
         for (auto [name, v] : {std::pair{"early_lick_fraction", early_lick_fraction},
                                {"fast_spiking_fraction", fast_spiking_fraction}, {"choice_fraction", choice_fraction},
                                {"ramp_fraction", ramp_fraction}, {"sample_fraction", sample_fraction},
-                               {"cue_fraction", cue_fraction}})
+                               {"cue_fraction", cue_fraction}, {"error_fraction", error_fraction}})
             require(v >= 0 && v <= 1, name, v, "must be in [0, 1]");
+        require(std::isfinite(well_hi) && well_hi >= well_lo && well_lo > 0, "well_hi", well_hi,
+                "must be finite with well_hi >= well_lo > 0 (well_lo = " + detail::to_text(well_lo) + ")");
         require(early_lick_fraction < 1, "early_lick_fraction", early_lick_fraction, "must be < 1");
         require(sample_start_s + start_jitter_s + sample_s + delay_s < trial_s, "trial_s", trial_s,
                 "must be longer than sample_start_s + start_jitter_s + sample_s + delay_s = " +
@@ -209,10 +223,9 @@ inline std::vector<AlmSurrogateUnit> alm_surrogate_units(const AlmSurrogateOptio
         u.quench = 0.5 + d[17];
         u.spike_width_ms = u.fast_spiking ? 0.2 + 0.13 * d[15] : 0.45 + 0.35 * d[15];
         u.baseline_hz = o.rate_median_hz * std::exp(o.rate_log_sd * d[1]) * (u.fast_spiking ? 2.5 : 1.0);
-        const double sign = d[3] < 0.5 ? 1.0 : -1.0;
-        if (d[2] < o.choice_fraction) {
-            u.choice = sign * o.choice_gain * std::exp(0.3 * d[4]);
-            if (d[5] < o.ramp_fraction) u.ramp = sign * (0.3 + 0.9 * d[6]);  // a ramping choice unit
+        if (d[2] < o.choice_fraction) {  // signs below
+            u.choice = o.choice_gain * std::exp(0.3 * d[4]);
+            if (d[5] < o.ramp_fraction) u.ramp = 0.3 + 0.9 * d[6];  // a ramping choice unit
         }
         if (d[7] < o.sample_fraction) {
             u.sample = (d[8] < 0.25 ? -1.0 : 1.0) * o.sample_gain * (0.5 + d[9]);
@@ -224,6 +237,22 @@ inline std::vector<AlmSurrogateUnit> alm_surrogate_units(const AlmSurrogateOptio
             u.cue_tau_s = 0.1 + 0.4 * d[14];
             u.cue_choice = 1.6 * d[16] - 0.8;
         }
+    }
+    // Preferred sides alternate down the choice units ranked by their end-of-delay weight
+    // b·(|a| + ρ): with heavy-tailed rates a few units dominate the coding direction, and
+    // independent signs would leave one side's endpoints set by few units in one seed and
+    // many in another. The first sign is random.
+    std::vector<std::size_t> choice_units;
+    for (std::size_t i = 0; i < o.units; ++i)
+        if (out[i].choice != 0) choice_units.push_back(i);
+    const auto weight = [&](std::size_t i) { return out[i].baseline_hz * (out[i].choice + out[i].ramp); };
+    std::stable_sort(choice_units.begin(), choice_units.end(),
+                     [&](std::size_t a, std::size_t b) { return weight(a) > weight(b); });
+    const bool first_right = Rng(o.seed, 0, 27).uniform() < 0.5;
+    for (std::size_t r = 0; r < choice_units.size(); ++r) {
+        const double sign = (r % 2 == 0) == first_right ? 1.0 : -1.0;
+        out[choice_units[r]].choice *= sign;
+        out[choice_units[r]].ramp *= sign;
     }
     return out;
 }
@@ -294,13 +323,32 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
     struct Spec {
         bool right;
         std::size_t power;  // 0 control, else 1-based index into stim_powers_mw
+        bool wrong;         // a misperceived sample (input of the other type's sign)
+        double well;        // attractor position w
     };
     std::vector<Spec> specs;
     specs.reserve(std::size_t(n_trials));
-    for (int r = 1; r >= 0; --r) {
-        for (long k = 0; k < o.trials_per_type; ++k) specs.push_back({r == 1, 0});
-        for (std::size_t p = 0; p < o.stim_powers_mw.size(); ++p)
-            for (long k = 0; k < o.stim_trials_per_power; ++k) specs.push_back({r == 1, p + 1});
+    {
+        // Stratified within each (type, power) group of n trials, so neither the error share
+        // nor the spread of w depends on the seed: exactly round(error_fraction · n) trials
+        // misperceive the sample, and w takes one value in each of n equal slices of its range.
+        Rng strata(o.seed, 0, 26);
+        const auto group = [&](bool right, std::size_t power, long n) {
+            const auto un = std::size_t(n);
+            std::vector<long> rank(un), wrong(un);
+            for (long i = 0; i < n; ++i) rank[std::size_t(i)] = wrong[std::size_t(i)] = i;
+            for (std::size_t i = rank.size(); i > 1; --i) std::swap(rank[i - 1], rank[strata.below(i)]);
+            for (std::size_t i = wrong.size(); i > 1; --i) std::swap(wrong[i - 1], wrong[strata.below(i)]);
+            const long n_wrong = std::lround(o.error_fraction * double(n));
+            for (long i = 0; i < n; ++i) {
+                const double p = (double(rank[std::size_t(i)]) + strata.uniform()) / double(n);
+                specs.push_back({right, power, wrong[std::size_t(i)] < n_wrong, o.well_lo + (o.well_hi - o.well_lo) * p});
+            }
+        };
+        for (int r = 1; r >= 0; --r) {
+            group(r == 1, 0, o.trials_per_type);
+            for (std::size_t p = 0; p < o.stim_powers_mw.size(); ++p) group(r == 1, p + 1, o.stim_trials_per_power);
+        }
     }
     {
         Rng order(o.seed, 0, 20);
@@ -339,15 +387,16 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
         const double jitter = std::round(o.start_jitter_s * task.uniform() / dt) * dt;
         const double t_sample = o.sample_start_s + jitter, t_delay = t_sample + o.sample_s,
                      t_cue = t_delay + o.delay_s;
-        const double w = std::clamp(1 + o.well_sd * task.normal(), 0.55, 1.6);
-        const double amp = std::max(0.0, o.drive + o.drive_sd * task.normal());
+        const double w = spec.well;
+        const double amp = std::max(0.5 * o.drive, o.drive + o.drive_sd * task.normal());
         const bool early = task.uniform() < o.early_lick_fraction;
         const double power = spec.power ? o.stim_powers_mw[spec.power - 1] : 0.0;
         const double light = power > 0 ? 1 - std::exp(-power / o.stim_p0_mw) : 0.0;  // s(P)
         const double sgn = spec.right ? 1.0 : -1.0;
+        const double heard = spec.wrong ? -sgn : sgn;  // the sample as perceived
 
-        // ---- latent state, bin j holds x at time (j + ½) dt
-        double x = o.pre_sd * noise.normal();
+        // ---- latent state x = w·y, bin j holds x at time (j + ½) dt
+        double y = o.pre_sd * noise.normal();
         double z = noise.normal();  // the pre-sample state fluctuation, stationary N(0, 1)
         const double pre_kick = o.pre_sd * std::sqrt(2 * dt / o.pre_tau_s), kick = o.noise * std::sqrt(dt);
         long j_cue = n_steps - 1;
@@ -355,19 +404,19 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
             const double t = (double(j) + 0.5) * dt;
             const double xi = noise.normal();
             if (t < t_sample) {
-                x += -x / o.pre_tau_s * dt + pre_kick * xi;
+                y += -y / o.pre_tau_s * dt + pre_kick * xi;
             } else {
                 const bool lit = light > 0 && t >= t_delay && t < t_delay + o.stim_s;
-                const double input = t < t_delay ? sgn * amp : 0.0;
-                // The cubic drift is stiff far from the attractors (a pre-sample state of 3w
-                // at the sample onset): enough Euler sub-steps that h·|f'(x)| <= 1/6.
-                const int sub = 1 + int(std::min(1000.0, 6 * (1 + 3 * x * x / (w * w)) * dt / o.tau_s));
+                const double input = t < t_delay ? heard * amp : 0.0;
+                // The cubic drift is stiff far from the attractors (a pre-sample state of 3 at
+                // the sample onset): enough Euler sub-steps that h·|f'(y)| <= 1/6.
+                const int sub = 1 + int(std::min(1000.0, 6 * (1 + 3 * y * y) * dt / o.tau_s));
                 const double h = dt / sub / o.tau_s;
-                for (int m = 0; m < sub; ++m)
-                    x += h * (lit ? -o.stim_leak * light * x : x * (1 - x * x / (w * w)) + input);
-                x += kick * xi;
+                for (int m = 0; m < sub; ++m) y += h * (lit ? -o.stim_leak * light * y : y * (1 - y * y) + input);
+                y += kick * xi;
             }
-            if (!std::isfinite(x)) throw numerical_error("surrogate session: latent state diverged", j, k);
+            if (!std::isfinite(y)) throw numerical_error("surrogate session: latent state diverged", j, k);
+            const double x = w * y;
             z += -z / o.pre_tau_s * dt + std::sqrt(2 * dt / o.pre_tau_s) * noise.normal();
             sl.x[std::size_t(j)] = x;
             const double q = o.quench_sd * (t < t_sample ? 1.0 : std::exp(-(t - t_sample) / o.quench_tau_s));
