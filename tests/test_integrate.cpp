@@ -556,7 +556,8 @@ TEST_CASE_TEMPLATE("simulate's finiteness test: every kind of non-finite coeffic
     CHECK_FALSE(detail::all_finite(v));
 }
 
-TEST_CASE_TEMPLATE("EulerMaruyama on lanes: each lane is bitwise its trial run alone, both scalings", T, float, double) {
+TEST_CASE_TEMPLATE("EulerMaruyama on lanes: each lane is its trial run alone (bitwise without FMA), both scalings", T,
+                   float, double) {
     // Four coupled softplus populations with noise (PopulationModel: columns computed alike, see
     // population_model.hpp; four rows fill a SIMD packet for float and double, so one column
     // takes the same vectorised transfer as a batch). Lane b of a batch from trial 100 is trial
@@ -588,7 +589,13 @@ TEST_CASE_TEMPLATE("EulerMaruyama on lanes: each lane is bitwise its trial run a
             const T tol = std::is_same_v<T, float> ? T(1e-4) : T(1e-11);
             CHECK(((xv.array() - x8.col(b)).abs() <= tol * (T(1) + xv.array().abs())).all());
         }
+#if defined(__FMA__)
+        // -march=native: GCC may fuse multiply-adds differently in the 8-lane and the 1-lane
+        // instantiation (seen: some lanes an ulp apart after a few steps); the bound above holds.
+        (void)same;
+#else
         CHECK(same);
+#endif
         CHECK((x8.col(0) != x8.col(1)).any());  // lanes are different trials
     };
     run(std::integral_constant<NoiseScaling, NoiseScaling::sqrt_dt>{});
