@@ -293,33 +293,40 @@ void draw_figures(const fs::path& out, const Structure& a, const WeightScales& w
                     " % and the vertical lines the dimension of each");
         fig.render();
     }
-    // ---- figure 5: singular values of ΔJ
+    // ---- figure 5: singular values of ΔJ, each variant normalised by its largest, so the 1 %
+    // line (the effective rank) and the numerical rank tolerance read the same for both.
     {
         const fs::path p = out / "dJ_singular_values.csv";
         Gnuplot fig(out / "dJ_singular_values.png", 900, 560);
-        double lo = std::min(double(s.dJ.tolerance), double(s.dJ.singular_values.minCoeff()));
-        double hi = double(s.dJ.singular_values.maxCoeff());
-        if (cmp) {
-            lo = std::min({lo, double(cmp->dJ.tolerance), double(cmp->dJ.singular_values.minCoeff())});
-            hi = std::max(hi, double(cmp->dJ.singular_values.maxCoeff()));
-        }
-        fig << "set yrange [" << lo / 10 << ":" << hi * 10 << "]\n";
-        fig << "set logscale y\nset format y '10^{%L}'\nset grid\nset xlabel 'index'\nset ylabel 'singular value of "
-               "{/Symbol D}J'\nset key top right\n"
-            << "set title 'Singular values of the weight change; rank " << s.dJ.rank << " (" << variant << ")"
-            << (cmp ? ", " + std::to_string(cmp->dJ.rank) + " (" + cmp_variant + ")" : std::string()) << "'\n"
-            << "set arrow from graph 0, first " << s.dJ.tolerance << " to graph 1, first " << s.dJ.tolerance
-            << " nohead dt 2 lc rgb '#d95f02'\n";
+        const double top = double(s.dJ.singular_values.maxCoeff());
+        const double top_c = cmp ? double(cmp->dJ.singular_values.maxCoeff()) : 1.0;
+        double lo = std::min(double(s.dJ.tolerance), double(s.dJ.singular_values.minCoeff())) / top;
+        if (cmp) lo = std::min({lo, double(cmp->dJ.tolerance) / top_c, double(cmp->dJ.singular_values.minCoeff()) / top_c});
+        lo = std::max(lo, 1e-300);
+        fig << "set yrange [" << std::min(lo / 10, 1e-3) << ":3]\n";
+        fig << "set logscale y\nset format y '10^{%L}'\nset grid\nset xlabel 'index (largest first)'\n"
+               "set ylabel 'singular value of {/Symbol D}J / largest'\nset key center right\n"
+            << "set title 'Weight change {/Symbol D}J = J_{trained} - J_{initial}: " << s.dJ_effective_rank
+            << " singular values above 1 % (" << variant << ")"
+            << (cmp ? ", " + std::to_string(cmp->dJ_effective_rank) + " (" + cmp_variant + ")" : std::string())
+            << "; rank " << s.dJ.rank << (cmp ? "/" + std::to_string(cmp->dJ.rank) : std::string()) << "'\n"
+            << "set arrow from graph 0, first 0.01 to graph 1, first 0.01 nohead lw 2 lc rgb 'black'\n"
+            << "set label '1 % of the largest' at graph 0.02, first 0.01 offset 0,-0.8\n"
+            << "set arrow from graph 0, first " << s.dJ.tolerance / top << " to graph 1, first "
+            << s.dJ.tolerance / top << " nohead dt 2 lc rgb '#d95f02'\n";
         if (cmp)
-            fig << "set arrow from graph 0, first " << cmp->dJ.tolerance << " to graph 1, first " << cmp->dJ.tolerance
-                << " nohead dt 3 lc rgb '#1b9e77'\n";
-        fig << "plot " << q(p) << " using 1:2 with linespoints pt 7 ps 0.5 lc rgb '#d95f02' title '" << variant
-            << " (tolerance dashed)'";
+            fig << "set arrow from graph 0, first " << cmp->dJ.tolerance / top_c << " to graph 1, first "
+                << cmp->dJ.tolerance / top_c << " nohead dt 3 lc rgb '#1b9e77'\n";
+        fig << "plot " << q(p) << " using 1:($2/" << top << ") with linespoints pt 7 ps 0.5 lc rgb '#d95f02' title '"
+            << variant << " (rank tolerance dashed)'";
         if (cmp)
-            fig << ", '' using 1:3 with linespoints pt 6 ps 0.5 lc rgb '#1b9e77' title '" << cmp_variant << "'";
+            fig << ", '' using 1:($3/" << top_c << ") with linespoints pt 6 ps 0.5 lc rgb '#1b9e77' title '"
+                << cmp_variant << " (rank tolerance dotted)'";
         fig << "\n";
-        fig.caption("Singular values of dJ = J_trained - J_initial on a log scale; the dashed line is the rank "
-                    "tolerance, the rank is the number of singular values above it");
+        fig.caption("Singular values of dJ = J_trained - J_initial divided by the largest, log scale. Solid line: "
+                    "1 % of the largest; the values above it are the effective rank (the few directions FORCE "
+                    "changed). Dashed/dotted: the numerical rank tolerance (NumPy's), the rank counts the values "
+                    "above it. A low-rank change drops steeply to the 1 % line; a full-rank one stays flat");
         fig.render();
     }
 }

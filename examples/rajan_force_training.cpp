@@ -51,7 +51,8 @@ namespace {
 void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs& epochs, const RajanOptions& o,
                   const std::string& variant, int converged, int kept, std::size_t best) {
     const index_t N = index_t(res.targets.shape()[1]), K = index_t(res.targets.shape()[2]);
-    // ---- figure 1: pVar per iteration (one gnuplot data block per realisation and condition)
+    // ---- figure 1: pVar per iteration: median and range across realisations, each realisation
+    // thin behind them, the threshold and the iteration where each converged realisation stopped.
     {
         write_atomically(out / "pvar_curves.dat", [&](std::ostream& os) {
             for (const auto& r : res.runs)
@@ -61,25 +62,69 @@ void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs&
                     os << "\n\n";
                 }
         });
+        // Per iteration: median, min and max over the realisations still training then.
+        std::size_t longest = 0;
+        double lowest = 0;
+        for (const auto& r : res.runs) {
+            longest = std::max(longest, r.pvar.size());
+            for (const auto& p : r.pvar) lowest = std::min({lowest, p[0], p[1]});
+        }
+        write_atomically(out / "pvar_summary.dat", [&](std::ostream& os) {
+            os << "# iteration median_right min_right max_right median_left min_left max_left realisations\n";
+            for (std::size_t it = 0; it < longest; ++it) {
+                os << it + 1;
+                std::size_t n = 0;
+                for (std::size_t c = 0; c < 2; ++c) {
+                    std::vector<double> v;
+                    for (const auto& r : res.runs)
+                        if (it < r.pvar.size()) v.push_back(r.pvar[it][c]);
+                    std::sort(v.begin(), v.end());
+                    n = v.size();
+                    const double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+                    os << ' ' << med << ' ' << v.front() << ' ' << v.back();
+                }
+                os << ' ' << n << '\n';
+            }
+        });
+        write_atomically(out / "pvar_converged.dat", [&](std::ostream& os) {
+            os << "# realization iteration min(pvar_right, pvar_left) at the stop\n";
+            for (const auto& r : res.runs)
+                if (r.converged) os << r.realization << ' ' << r.iterations << ' '
+                                    << std::min(r.pvar.back()[0], r.pvar.back()[1]) << '\n';
+        });
+        // The y axis starts below the lowest value reached (never clipped), at 0 at least.
+        const double ymin = std::floor(std::min(lowest, -0.05) * 10) / 10 - 0.05;
         Gnuplot fig(out / "pvar.png", 1050, 550);
         fig << "set datafile separator whitespace\n"
-            << "set xlabel 'iteration'\nset ylabel 'pVar (test run, no learning)'\nset yrange [-0.2:1.02]\n"
-            << "set key outside right top\nset grid\n"
+            << "set xlabel 'FORCE iteration'\nset ylabel 'pVar of the test run (no learning)'\n"
+            << "set yrange [" << ymin << ":1.05]\nset xrange [0.5:" << double(longest) + 0.5 << "]\n"
+            << "set key outside right top\nset grid\n" << (longest <= 25 ? "set xtics 1\n" : "")
             << "set arrow from graph 0, first " << o.pvar_threshold << " to graph 1, first " << o.pvar_threshold
-            << " nohead dt 2 lc rgb 'gray40'\n"
+            << " nohead dt 2 lw 2 lc rgb 'gray30'\n"
+            << "set label 'threshold " << examples::num(o.pvar_threshold, 3) << "' at graph 0.01, first "
+            << o.pvar_threshold << " offset 0,0.6 tc rgb 'gray30'\n"
             << "set title 'FORCE training, " << variant << " targets: " << converged << "/" << o.realizations
-            << " realisations converged, " << kept << " kept'\nplot ";
+            << " realisations converged, " << kept << " kept" << (lowest < -1 ? " (y axis down to the lowest pVar)" : "")
+            << "'\nplot ";
+        const auto sum = q(out / "pvar_summary.dat"), all = q(out / "pvar_curves.dat");
+        fig << sum << " using 1:3:4 with filledcurves fs transparent solid 0.2 lc rgb '#2166ac' title 'right: range', "
+            << sum << " using 1:6:7 with filledcurves fs transparent solid 0.2 lc rgb '#b2182b' title 'left: range', ";
         for (const auto& r : res.runs) {
             const auto b = 2 * std::size_t(r.realization);
-            fig << q(out / "pvar_curves.dat") << " index " << b << " with linespoints pt 7 ps 0.6 lw 1.5 lc "
-                << (r.realization % 8 + 1) << " title '" << r.realization << " right', "
-                << q(out / "pvar_curves.dat") << " index " << b + 1 << " with linespoints dt 2 pt 6 ps 0.6 lw 1.5 lc "
-                << (r.realization % 8 + 1) << " title '" << r.realization << " left', ";
+            fig << all << " index " << b << " with lines lw 0.7 lc rgb '#92c5de' notitle, " << all << " index " << b + 1
+                << " with lines lw 0.7 lc rgb '#f4a582' notitle, ";
         }
-        fig << "1/0 notitle\n";
-        fig.caption("pVar of the test run (no learning) after each FORCE iteration, per realisation: solid right, "
-                    "dashed left trials; dashed grey line: the " + std::to_string(o.pvar_threshold).substr(0, 4) +
-                    " threshold");
+        fig << sum << " using 1:2 with linespoints pt 7 ps 0.7 lw 3 lc rgb '#2166ac' title 'right: median', " << sum
+            << " using 1:5 with linespoints pt 7 ps 0.7 lw 3 lc rgb '#b2182b' title 'left: median'";
+        if (converged > 0)
+            fig << ", " << q(out / "pvar_converged.dat")
+                << " using 2:3 with points pt 9 ps 1.8 lc rgb 'black' title 'converged (stop)'";
+        fig << "\n";
+        fig.caption("pVar of the test run (no learning) after each FORCE iteration: median (thick) and range (band) "
+                    "over the realisations still training at that iteration, each realisation thin; dashed line: "
+                    "the " + examples::num(o.pvar_threshold, 3) + " threshold both conditions must reach; black "
+                    "triangles: where converged realisations stopped. Look for the medians crossing the threshold "
+                    "and for the spread between realisations");
         fig.render();
     }
     // ---- figure 2: target vs network rates for example neurons (best realisation)
