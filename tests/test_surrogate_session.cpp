@@ -122,6 +122,9 @@ TEST_CASE("surrogate session: bad sizes and options are refused by name before a
     CHECK(with([](auto& o) { o.pre_sd = std::nan(""); }) == "pre_sd");
     CHECK(with([](auto& o) { o.cue_fraction = 1.5; }) == "cue_fraction");
     CHECK(with([](auto& o) { o.spike_shape = 0.5; }) == "spike_shape");
+    CHECK(with([](auto& o) { o.error_fraction = 1.5; }) == "error_fraction");
+    CHECK(with([](auto& o) { o.well_hi = 0.01; }) == "well_hi");  // below well_lo
+    CHECK(with([](auto& o) { o.well_lo = 0; }) == "well_hi");     // w must stay > 0
     CHECK(with([](auto& o) { o.delay_s = 5.0; }) == "trial_s");
     // Absurd sizes: refused by the memory check, not by std::bad_alloc or a crash.
     CHECK(with([](auto& o) { o.units = std::size_t(1) << 50; }) == "units");
