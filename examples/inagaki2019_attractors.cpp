@@ -108,13 +108,6 @@ int column(std::size_t p, bool right, bool correct, bool sd) {
     return 2 + int(p) * 8 + (correct ? 0 : 4) + (right ? 0 : 2) + (sd ? 1 : 0);
 }
 
-std::string epoch_lines(double sample_s, double delay_s) {
-    std::ostringstream g;
-    for (double x : {sample_s, delay_s, 0.0})
-        g << "set arrow from " << x << ", graph 0 to " << x << ", graph 1 nohead dt 2 lc rgb 'black'\n";
-    return g.str();
-}
-
 /// Level colour: from light to dark with the PV index (blue for right, red for left).
 std::string level_colour(bool right, std::size_t p, std::size_t n) {
     const double f = double(p) / double(std::max<std::size_t>(1, n - 1));
@@ -129,10 +122,14 @@ std::string level_colour(bool right, std::size_t p, std::size_t n) {
 
 template <class Result>
 void figures(const fs::path& out, const std::string& preset, const Run<Result>& run, double sample_ms,
-             double delay_ms, double delay_end_ms) {
+             double delay_ms, double delay_end_ms, double light_from_ms, double light_to_ms) {
     const auto& r = run.res;
     const std::string csv = gnuplot_quote("cd_projection_" + run.pv_type + ".csv");
-    const std::string epochs = epoch_lines((sample_ms - delay_end_ms) / 1000, (delay_ms - delay_end_ms) / 1000);
+    // Time from the go cue (s); sample and delay shaded, the light window too on perturbed trials.
+    const double s0 = (sample_ms - delay_end_ms) / 1000, d0 = (delay_ms - delay_end_ms) / 1000;
+    const std::string epochs = examples::epoch_shading(s0, d0, 0);
+    const std::string lit = examples::epoch_shading(s0, d0, 0, (light_from_ms - delay_end_ms) / 1000,
+                                                    (light_to_ms - delay_end_ms) / 1000);
     const std::string title = preset + ", " + run.pv_type + " photoinhibition";
     const std::size_t n_pv = r.pv_levels.size();
     std::size_t p0 = 0;
@@ -142,7 +139,7 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
         Gnuplot g(out / ("cd_unperturbed_" + run.pv_type + ".png"), 800, 550);
         g << "set termoption noenhanced\n";
         g << "set title '" << title << ": unperturbed correct trials (mean ± sd)'\n"
-          << "set xlabel 'time to go cue (s)'\nset ylabel 'projection to CD (normalised)'\n"
+          << "set xlabel 'time from go cue (s)'\nset ylabel 'projection to CD (normalised)'\n"
           << "set xrange [-4.6:1.6]\nset yrange [-0.6:1.6]\nset key top left\n" << epochs
           << "set style fill transparent solid 0.25 noborder\n"
           << "plot " << csv << " every ::1 using 1:($" << column(p0, true, true, false) << "-$"
@@ -156,7 +153,9 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
           << "), '' every ::1 using 1:" << column(p0, false, true, false)
           << " with lines lw 3 lc rgb '#d00000' title sprintf('left (n = %d)', " << r.projection(p0, TrialType::left, true).n
           << ")\n";
-        g.caption(title + ": CD projection of unperturbed correct trials, mean ± sd (EDF 9, top left)");
+        g.caption(title + ": CD projection of unperturbed correct trials, mean ± sd, time from the go cue, sample "
+                          "(yellow) and delay (grey) shaded (EDF 9, top left): the two trial types separate during "
+                          "the sample and stay apart through the delay");
         g.render();
     }
     // Endpoint histograms (fraction of trials of each type per 0.1 bin), as the authors' bins.
@@ -204,8 +203,8 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
         g << "set termoption noenhanced\n";
         g << "set title '" << title << ": perturbed " << (correct ? "correct" : "error")
           << " trials (mean; dashed: unperturbed correct)'\n"
-          << "set xlabel 'time to go cue (s)'\nset ylabel 'projection to CD (normalised)'\n"
-          << "set xrange [-4.6:1.6]\nset yrange [-0.6:1.6]\nset key outside right\n" << epochs;
+          << "set xlabel 'time from go cue (s)'\nset ylabel 'projection to CD (normalised)'\n"
+          << "set xrange [-4.6:1.6]\nset yrange [-0.6:1.6]\nset key outside right\n" << lit;
         g << "plot " << csv << " every ::1 using 1:" << column(p0, true, true, false)
           << " with lines dt 2 lw 2 lc rgb '#0030d0' title 'unperturbed R', '' every ::1 using 1:"
           << column(p0, false, true, false) << " with lines dt 2 lw 2 lc rgb '#d00000' title 'unperturbed L'";
@@ -221,17 +220,23 @@ void figures(const fs::path& out, const std::string& preset, const Run<Result>& 
         }
         g << "\n";
         g.caption(title + ": mean CD projection of perturbed " + (correct ? "correct" : "error") +
-                  " trials per photoinhibition level (EDF 9)");
+                  " trials per photoinhibition level (darker: stronger light), time from the go cue, light window "
+                  "shaded blue (EDF 9). Look for whether the projection returns to its own side after the light "
+                  "(recovery) or crosses to the other (switch)");
         g.render();
     }
 }
 
 template <class Result>
-void performance_figure(const fs::path& out, const std::string& preset, const std::vector<Run<Result>>& runs) {
+void performance_figure(const fs::path& out, const std::string& preset, const std::vector<Run<Result>>& all,
+                        bool merged) {
+    // Identical sides (one-hemisphere presets: the second hemisphere's light has no target) are drawn once.
+    const std::vector<Run<Result>> runs(all.begin(), all.begin() + std::ptrdiff_t(merged ? 1 : all.size()));
     Gnuplot g(out / "performance.png", 800, 550);
         g << "set termoption noenhanced\n";
     g << "set title '" << preset << ": performance vs photoinhibition strength (± binomial s.e.)'\n"
-      << "set xlabel 'photoinhibition strength PV'\nset ylabel 'fraction correct (both trial types)'\n"
+      << "set xlabel 'photoinhibition strength PV (light input = PV x the preset drive per unit; 0: control)'\n"
+      << "set ylabel 'fraction correct (both trial types)'\n"
       << "set yrange [0.3:1.05]\nset key bottom left\nset arrow from graph 0, first 0.5 to graph 1, first 0.5 nohead dt 2\n"
       << "$data << EOD\n";
     for (std::size_t k = 0; k < runs.size(); ++k) {
@@ -250,15 +255,21 @@ void performance_figure(const fs::path& out, const std::string& preset, const st
     for (std::size_t k = 0; k < runs.size(); ++k)
         g << (k ? ", " : "") << "$data index " << k << " using 1:2:3 with yerrorlines lw 2 ps 1.5 pt "
           << points[k % 3] << " dt " << dashes[k % 3] << " lc rgb '" << colours[k % 3] << "' title '" << runs[k].pv_type
-          << "'";
+          << (merged ? " = " + all[1].pv_type + " (identical)" : std::string()) << "'";
     g << "\n";
-    g.caption(preset + ": fraction correct vs photoinhibition strength, ipsilateral and bilateral (EDF 9 performance)");
+    g.caption(preset + ": fraction correct vs photoinhibition strength PV (the light's input is PV times the "
+              "preset's per-unit drive), " +
+              (merged ? "ipsilateral and bilateral light give identical trials here (a one-hemisphere model: the "
+                        "second hemisphere has no units), so one curve and one set of figures is drawn"
+                      : std::string("ipsilateral and bilateral")) +
+              " (EDF 9 performance); dashed: chance");
     g.render();
 }
 
 template <class Result>
 void write_all(const fs::path& out, const std::string& preset, const std::vector<Run<Result>>& runs,
-               const examples::OutputOptions& options, double sample_ms, double delay_ms, double delay_end_ms) {
+               const examples::OutputOptions& options, double sample_ms, double delay_ms, double delay_end_ms,
+               double light_from_ms, double light_to_ms) {
     CsvWriter perf({"preset", "pv_type", "pv", "trial_type", "n_trials", "fraction_correct"});
     CsvWriter ends({"preset", "pv_type", "pv", "trial_type", "trial", "correct", "stim_amp", "endpoint",
                     "endpoint_window"});
@@ -277,8 +288,18 @@ void write_all(const fs::path& out, const std::string& preset, const std::vector
                             run.res.fraction_correct(k));
     manifest.save();
     if (!examples::figures_wanted(options)) return;
-    for (const auto& run : runs) figures(out, preset, run, sample_ms, delay_ms, delay_end_ms);
-    performance_figure(out, preset, runs);
+    // Two sides with bitwise identical trials (one-hemisphere presets) get one set of figures.
+    bool merged = runs.size() == 2 && runs[0].res.trials.size() == runs[1].res.trials.size();
+    for (std::size_t i = 0; merged && i < runs[0].res.trials.size(); ++i)
+        merged = runs[0].res.trials[i].endpoint == runs[1].res.trials[i].endpoint &&
+                 runs[0].res.trials[i].correct == runs[1].res.trials[i].correct;
+    if (merged)
+        std::cerr << runs[0].pv_type << " and " << runs[1].pv_type
+                  << " photoinhibition gave identical trials (one-hemisphere model): figures drawn once, for "
+                  << runs[0].pv_type << "\n";
+    for (std::size_t k = 0; k < (merged ? 1 : runs.size()); ++k)
+        figures(out, preset, runs[k], sample_ms, delay_ms, delay_end_ms, light_from_ms, light_to_ms);
+    performance_figure(out, preset, runs, merged);
 }
 
 }  // namespace
@@ -321,7 +342,8 @@ int main(int argc, char** argv) {
                 opt.seed = seed;
                 opt.progress = examples::progress_printer("continuous");
                 std::vector<Run<ContinuousAttractorTaskResult>> runs{{"unilateral", run_continuous_attractor_task(opt)}};
-                write_all(folder.path(), preset, runs, out, opt.stim_start, opt.stim_end, opt.readout_ms + 1);
+                write_all(folder.path(), preset, runs, out, opt.stim_start, opt.stim_end, opt.readout_ms + 1, opt.pv_start,
+                          opt.pv_end);
             } else {
                 const auto p = inagaki2019_preset(preset);
                 // The performance figure compares ipsilateral with bilateral: run the requested side
@@ -341,7 +363,7 @@ int main(int argc, char** argv) {
                     for (std::size_t k = 0; k < r.pv_levels.size(); ++k)
                         std::cerr << "  PV " << r.pv_levels[k] << ": fraction correct " << r.fraction_correct(k) << "\n";
                 }
-                write_all(folder.path(), preset, runs, out, p.sample_start, p.sample_end, p.delay_end);
+                write_all(folder.path(), preset, runs, out, p.sample_start, p.sample_end, p.delay_end, p.pv_start, p.pv_end);
             }
             folder.commit();
             std::cerr << "done in " << elapsed() << " s; output in " << folder.target().string() << "\n";

@@ -43,10 +43,8 @@ using examples::q;
 namespace {
 /// Vertical dotted lines at the sample onset, delay onset and go cue (s).
 std::string epoch_lines(const TaskEpochs& ep) {
-    std::ostringstream os;
-    for (double t : {ep["sample"].start_ms, ep["delay"].start_ms, ep["delay"].end_ms})
-        os << "set arrow from " << t / 1000 << ", graph 0 to " << t / 1000 << ", graph 1 nohead dt 3 lc rgb 'gray50'\n";
-    return os.str();
+    const double cue = ep["delay"].end_ms;
+    return examples::epoch_shading((ep["sample"].start_ms - cue) / 1000, (ep["delay"].start_ms - cue) / 1000, 0);
 }
 
 /// Endpoint histogram bins covering [0, 1] and every endpoint.
@@ -96,6 +94,8 @@ void draw_figures(const fs::path& out, const Results& res) {
     const auto& pi_rows = res.pi_rows;
     const auto& pi_levels = res.pi_levels;
     const std::string ep = epoch_lines(epochs);
+    // Time axis: seconds from the go cue (the end of the delay), as in every program's figures.
+    const std::string t = "($1-" + num(epochs["delay"].end_ms / 1000, 10) + ")";
     // ---- figure 1: the sweep
     {
         Gnuplot fig(out / "noise_sweep.png", 1300, 520);
@@ -164,7 +164,7 @@ void draw_figures(const fs::path& out, const Results& res) {
             << sharing << "), " << chosen_trials << " trials per condition: right errors " << re << ", left errors "
             << le << "'\n"
             << "set grid\nset key top left\nset style fill transparent solid 0.18 noborder\n" << ep
-            << "set xlabel 'time (s)'\nset ylabel 'CD projection (right 1, left 0)'\n"
+            << "set xlabel 'time from go cue (s)'\nset ylabel 'CD projection (right 1, left 0)'\n"
             << "set title 'CD projection, mean ± sd'\nplot ";
         // columns: 1 time, then per group (n, mean, sd): right_correct 2-4, right_error 5-7,
         // left_correct 8-10, left_error 11-13
@@ -172,13 +172,13 @@ void draw_figures(const fs::path& out, const Results& res) {
         const char* colours[4] = {"#08519c", "#6baed6", "#a50f15", "#fc9272"};
         for (int g = 0; g < 4; ++g) {
             const int n = 2 + 3 * g;
-            fig << q(pc) << " using 1:($" << n + 1 << "-$" << n + 2 << "):($" << n + 1 << "+$" << n + 2
-                << ") with filledcurves lc rgb '" << colours[g] << "' notitle, " << q(pc) << " using 1:" << n + 1
+            fig << q(pc) << " using " << t << ":($" << n + 1 << "-$" << n + 2 << "):($" << n + 1 << "+$" << n + 2
+                << ") with filledcurves lc rgb '" << colours[g] << "' notitle, " << q(pc) << " using " << t << ":" << n + 1
                 << " with lines lw 2 lc rgb '" << colours[g] << "'" << (g % 2 ? " dt 2" : "") << " title '"
                 << names[g] << "', ";
         }
         fig << "1/0 notitle\n"
-            << "unset arrow\nset style fill transparent solid 0.55 border\nset xlabel 'endpoint (mean CD projection, last "
+            << "unset arrow\nunset object\nunset label\nset style fill transparent solid 0.55 border\nset xlabel 'endpoint (mean CD projection, last "
                "400 ms of the delay)'\nset ylabel 'trials'\nset title 'endpoints'\nset boxwidth "
             << 0.9 * (hi - lo) / double(bins) << "\n"
             << "set arrow from 0.5, graph 0 to 0.5, graph 1 nohead dt 2 lc rgb 'gray30'\n"
@@ -211,7 +211,8 @@ void draw_figures(const fs::path& out, const Results& res) {
         });
         int block = 0;
         for (const char* mode : {"drive", "silence"}) {
-            fig << "set xlabel '" << (std::string(mode) == "drive" ? "negative drive to every unit" : "fraction of units silenced")
+            fig << "set xlabel '" << (std::string(mode) == "drive" ? "negative drive to every unit (input units, as the OU input h_0)"
+                                                          : "fraction of units silenced (rate held at the bottom of the range)")
                 << "'\nset title '" << (std::string(mode) == "drive" ? "drive" : "silencing") << "'\nplot ";
             const char* colours[2] = {"#2166ac", "#b2182b"};
             for (int c = 0; c < 2; ++c, ++block)
@@ -260,7 +261,7 @@ void draw_figures(const fs::path& out, const Results& res) {
             }
         });
         const auto& d = epochs["delay"];
-        const double on = d.start_ms / 1000, off = std::min(d.end_ms, d.start_ms + pi.duration_ms) / 1000;
+        const double on = (d.start_ms - d.end_ms) / 1000, off = std::min(0.0, on + pi.duration_ms / 1000);
         const std::size_t S = strengths.size();
         Gnuplot fig(out / ("photoinhibition_" + mn + ".png"), int(std::max<std::size_t>(2, S) * 330), 640);
         fig << "set multiplot layout 2," << S << " title '"
@@ -270,16 +271,16 @@ void draw_figures(const fs::path& out, const Results& res) {
             << "set grid\nset style fill transparent solid 0.2 noborder\n";
         for (std::size_t i = 0; i < S; ++i) {
             fig << "set title '" << (mode == InhibitionMode::drive ? "drive " : "fraction ") << strengths[i]
-                << "'\nset xlabel 'time (s)'\n" << (i == 0 ? "set ylabel 'CD projection'\n" : "unset ylabel\n")
+                << "'\nset xlabel 'time from go cue (s)'\n" << (i == 0 ? "set ylabel 'CD projection'\n" : "unset ylabel\n")
                 << "set yrange [-1:2]\nset xrange [*:*]\n"
-                << "set object 1 rect from " << on << ", graph 0 to " << off
-                << ", graph 1 fc rgb '#74c476' fs transparent solid 0.25 noborder behind\n"
-                << "plot " << q(dat) << " index " << i << " using 1:($2-$3):($2+$3) with filledcurves lc rgb '#2166ac', '' index "
-                << i << " using 1:2 with lines lw 1.5 lc rgb '#08519c', '' index " << i
-                << " using 1:($4-$5):($4+$5) with filledcurves lc rgb '#b2182b', '' index " << i
-                << " using 1:4 with lines lw 1.5 lc rgb '#a50f15'\nunset object 1\n";
+                << examples::epoch_shading((epochs["sample"].start_ms - d.end_ms) / 1000, on, 0, on, off)
+                << "plot " << q(dat) << " index " << i << " using " << t << ":($2-$3):($2+$3) with filledcurves lc rgb '#2166ac', '' index "
+                << i << " using " << t << ":2 with lines lw 1.5 lc rgb '#08519c', '' index " << i
+                << " using " << t << ":($4-$5):($4+$5) with filledcurves lc rgb '#b2182b', '' index " << i
+                << " using " << t << ":4 with lines lw 1.5 lc rgb '#a50f15'\n";
         }
-        fig << "set style fill transparent solid 0.5 border\nset boxwidth " << 0.9 * (hi - lo) / double(bins) << "\n"
+        fig << "unset object\nunset arrow 101\nunset label\n"
+            << "set style fill transparent solid 0.5 border\nset boxwidth " << 0.9 * (hi - lo) / double(bins) << "\n"
             << "set yrange [0:*]\nset xrange [" << lo << ":" << hi << "]\n";
         for (std::size_t i = 0; i < S; ++i) {
             fig << "set title 'endpoints'\nset xlabel 'endpoint'\n"

@@ -155,29 +155,29 @@ void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs&
                            r.rates(0, ex[e], std::size_t(s)), res.targets(1, ex[e], std::size_t(s)),
                            r.rates(1, ex[e], std::size_t(s)));
         ex_csv.save(out / "example_neurons.csv");
+        // Time axis: seconds from the go cue (the end of the delay), as in every program's figures.
+        const double cue_ms = epochs["delay"].end_ms;
         Gnuplot fig(out / "example_neurons.png", 1200, 700);
         fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
             << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
-            << "set xlabel 'time (s)'\nset ylabel 'normalised rate'\nset yrange [0:1]\n";
-        for (const auto& e : epochs.all())
-            if (e.name == "sample" || e.name == "delay")
-                fig << "set arrow from " << e.start_ms / 1000 << ", graph 0 to " << e.start_ms / 1000
-                    << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
-        fig << "set arrow from " << epochs["delay"].end_ms / 1000 << ", graph 0 to " << epochs["delay"].end_ms / 1000
-            << ", graph 1 nohead dt 3 lc rgb 'gray60'\n";
+            << "set xlabel 'time from go cue (s)'\nset ylabel 'normalised rate'\nset yrange [0:1.12]\n"
+            << examples::epoch_shading((epochs["sample"].start_ms - cue_ms) / 1000,
+                                       (epochs["delay"].start_ms - cue_ms) / 1000, 0);
         for (std::size_t e = 0; e < ex.size(); ++e) {
             const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
                               : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
             fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
-                << "plot " << q(out / "example_neurons.csv") << " using ($2==" << ex[e]
-                << " ? $1 : 1/0):3 with lines lw 5 lc rgb '#9ecae1', '' using ($2==" << ex[e]
-                << " ? $1 : 1/0):5 with lines lw 5 lc rgb '#fcbba1', '' using ($2==" << ex[e]
-                << " ? $1 : 1/0):4 with lines lw 1.5 lc rgb '#08519c', '' using ($2==" << ex[e]
-                << " ? $1 : 1/0):6 with lines lw 1.5 lc rgb '#a50f15'\n";
+                << "x = " << ex[e] << "\n"
+                << "plot " << q(out / "example_neurons.csv") << " using (($2==x) ? $1-" << cue_ms / 1000
+                << " : 1/0):3 with lines lw 5 lc rgb '#9ecae1' notitle, '' using (($2==x) ? $1-" << cue_ms / 1000
+                << " : 1/0):5 with lines lw 5 lc rgb '#fcbba1' notitle, '' using (($2==x) ? $1-" << cue_ms / 1000
+                << " : 1/0):4 with lines lw 1.5 lc rgb '#08519c' notitle, '' using (($2==x) ? $1-" << cue_ms / 1000
+                << " : 1/0):6 with lines lw 1.5 lc rgb '#a50f15' notitle\n";
         }
         fig << "unset multiplot\n";
         fig.caption("Best realisation (" + std::to_string(best) + "): target rates (thick, light) and the trained "
-                    "network's rates (thin) of six example neurons; blue right, red left trials");
+                    "network's rates (thin) of six example neurons; blue right, red left trials; time from the go cue, sample "
+                    "(yellow) and delay (grey) shaded. A good fit follows the light curves through the delay");
         fig.render();
     }
     // ---- figure 3: J before and after training (best realisation)

@@ -298,6 +298,31 @@ inline bool figures_wanted(const OutputOptions& o) {
     return false;
 }
 
+/// gnuplot commands for a time-course figure on the common axis of the programs: seconds from
+/// the go cue (0). Shades the sample (light yellow) and delay (light grey) epochs behind the
+/// data, labels sample, delay and response at the top, draws the go cue, and — when
+/// light_from_s < light_to_s — shades the light window in blue and labels it "light". Uses
+/// objects and labels 101.. so that a figure's own ones stay untouched.
+inline std::string epoch_shading(double sample_s, double delay_s, double cue_s, double light_from_s = 0,
+                                 double light_to_s = 0) {
+    std::ostringstream g;
+    g << "set object 101 rect from first " << sample_s << ", graph 0 to first " << delay_s
+      << ", graph 1 behind fc rgb '#fff3c4' fs solid 1.0 noborder\n"
+      << "set object 102 rect from first " << delay_s << ", graph 0 to first " << cue_s
+      << ", graph 1 behind fc rgb '#ececec' fs solid 1.0 noborder\n"
+      << "set arrow 101 from first " << cue_s << ", graph 0 to first " << cue_s
+      << ", graph 1 nohead lw 1.5 lc rgb 'gray40'\n"
+      << "set label 101 'sample' at first " << 0.5 * (sample_s + delay_s) << ", graph 0.97 center front tc rgb 'gray30'\n"
+      << "set label 102 'delay' at first " << 0.5 * (delay_s + cue_s) << ", graph 0.97 center front tc rgb 'gray30'\n"
+      << "set label 103 'response' at first " << cue_s << ", graph 0.97 left offset 0.5,0 front tc rgb 'gray30'\n";
+    if (light_from_s < light_to_s)
+        g << "set object 103 rect from first " << light_from_s << ", graph 0 to first " << light_to_s
+          << ", graph 1 behind fc rgb '#6baed6' fs transparent solid 0.3 noborder\n"
+          << "set label 104 'light' at first " << 0.5 * (light_from_s + light_to_s)
+          << ", graph 0.04 center front tc rgb '#08519c'\n";
+    return g.str();
+}
+
 /// A matrix as whitespace-separated text (gnuplot's `matrix with image`).
 template <class M>
 void write_matrix(const std::filesystem::path& p, const M& m) {
