@@ -709,7 +709,7 @@ TEST_CASE("A trained tanh network: trials, noise sweep and photoinhibition work 
     CHECK(st.pca_dim_trained <= 60);
 }
 
-TEST_CASE("training folder: a tanh network round trip; the transfer field is checked") {
+TEST_CASE("training folder: a tanh network round trip, the transfer field is checked") {
     // A tanh result in the folder's conventions: realisation k starts from realization_network's
     // draw and trains on realization_inputs, as rajan_training does for logistic networks.
     SyntheticTargetOptions so;
