@@ -119,11 +119,8 @@ void draw_figures(const fs::path& out, const Session& s, const Analysis& a, doub
     const std::string xrange = "set xrange [" + std::to_string(x0) + ":" + std::to_string(x1) + "]\n";
     const double sample_rel = s.trials[first].sample_start - s.trials[first].cue_start;
     const double delay_rel = s.trials[first].delay_start - s.trials[first].cue_start;
-    const std::string epochs = "set arrow from " + std::to_string(sample_rel) + ", graph 0 to " +
-                               std::to_string(sample_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
-                               "set arrow from " + std::to_string(delay_rel) + ", graph 0 to " +
-                               std::to_string(delay_rel) + ", graph 1 nohead dt 2 lc rgb 'gray'\n" +
-                               "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lc rgb 'gray'\n" + xrange;
+    // The common time axis: seconds from the go cue, sample and delay shaded and labelled.
+    const std::string epochs = examples::epoch_shading(sample_rel, delay_rel, 0) + xrange;
     {
         Gnuplot fig(out / "example_units.png", 1200, 400);
         const auto ex = q(out / "example_units.csv");
@@ -160,7 +157,7 @@ void draw_figures(const fs::path& out, const Session& s, const Analysis& a, doub
             << cl + 1 << "):($" << cl << "+$" << cl + 1 << ") with filledcurves lc rgb '#ffaaaa' notitle, " << pc
             << " every ::1 using 1:" << cl << " with lines lw 2 lc rgb 'red' title 'left'\n";
         // Endpoint histograms (endpoint_histogram.csv), correct control test trials.
-        fig << "unset arrow\nset xrange [*:*]\nset title 'endpoints (last " << window_ms << " ms of delay)'\n"
+        fig << "unset arrow\nunset object\nunset label\nset xrange [*:*]\nset title 'endpoints (last " << window_ms << " ms of delay)'\n"
             << "set xlabel 'normalised CD endpoint'\nset ylabel 'trials'\nset style fill transparent solid 0.5\n"
             << "set boxwidth 0.1\nplot " << q(out / "endpoint_histogram.csv")
             << " every ::1 using 1:2 with boxes lc rgb 'blue' title 'right', " << q(out / "endpoint_histogram.csv")
@@ -177,7 +174,8 @@ void draw_figures(const fs::path& out, const Session& s, const Analysis& a, doub
             << "set title 'variability of " << a.selective.size() << " selective units'\nset key top left\n"
             << "plot " << vc << " every ::1 using 1:2 with lines lw 2 lc rgb 'blue' title 'right', " << vc
             << " every ::1 using 1:3 with lines lw 2 lc rgb 'red' title 'left'\n";
-        fig.caption("Session: across-trial variability (SD) of the selective units over the trial");
+        fig.caption("Session: across-trial variability (SD) of the selective units, time from the go cue, sample "
+                    "and delay shaded. See: whether variability falls during the delay (as in the recordings)");
         fig.render();
     }
     if (!a.photoinhibited.empty()) {
@@ -200,7 +198,10 @@ void draw_figures(const fs::path& out, const Session& s, const Analysis& a, doub
             fig << "\n";
         }
         fig << "unset multiplot\n";
-        fig.caption("Session: CD projections of photoinhibited trials against control correct trials");
+        fig.caption("Session: CD projections of photoinhibited trials (all outcomes, one curve per stimulation "
+                    "condition code of the recording, which does not store the light's timing or power) against "
+                    "control correct trials; time from the go cue, sample and delay shaded. See: how far each "
+                    "condition pulls the projection from the control and whether it returns before the go cue");
         fig.render();
     }
 }
