@@ -24,11 +24,12 @@
 ///    attractor during the delay, so the across-trial variability falls from its pre-sample
 ///    level;
 ///  - w, the trial's attractor depth (how strongly it commits), scales the readout state x:
-///    uniform in [`well_lo`, `well_hi`], it sets the within-type spread of the end-of-delay
-///    rates and of the coding-direction endpoints. Both w and the misperceived samples are
-///    stratified within each (type, power) group of n trials: exactly round(error_fraction·n)
-///    misperceived trials, and one w in each of n equal slices of its range (at a random
-///    place in the slice), so neither depends on the seed;
+///    w = `well_lo` + (`well_hi` − `well_lo`)·p^`well_skew` (1.25: more shallow than deep
+///    trials), it sets the within-type spread of the end-of-delay rates and of the
+///    coding-direction endpoints. Both w and the misperceived samples are stratified within
+///    each (type, power) group of n trials: exactly round(error_fraction·n) misperceived
+///    trials, and one p in each of n equal slices of [0, 1] (at a random place in the slice),
+///    so neither depends on the seed;
 ///  - photoinhibition (the first `stim_s` of the delay, power P mW, s(P) = 1 − e^(−P/`stim_p0_mw`)):
 ///    the attractor dynamics stop and y decays towards 0 at rate `stim_leak`·s(P)/τ; after the
 ///    light y falls back into an attractor, sometimes the other one. Rates of regular-spiking
@@ -123,8 +124,9 @@ struct AlmSurrogateOptions {
     double pre_tau_s = 0.5;                  ///< pre-sample correlation time
     double tau_s = 0.15;                     ///< time constant of the bistable dynamics
     double noise = 0.5;                      ///< diffusion of y after sample onset, 1/√s (barrier crossings are rare)
-    double well_lo = 0.05;                   ///< attractor positions w: stratified uniform in [well_lo, well_hi]
+    double well_lo = 0.05;                   ///< attractor depths w span [well_lo, well_hi] (see well_skew)
     double well_hi = 2.4;
+    double well_skew = 1.25;                 ///< w = well_lo + (well_hi − well_lo)·p^well_skew, p stratified uniform
     double error_fraction = 0.25;            ///< misperceived samples: this share of each (type, power) group
     double drive = 1.5;                      ///< mean sample input A
     double drive_sd = 0.3;                   ///< its trial-to-trial SD (A >= drive/2)
@@ -162,7 +164,7 @@ struct AlmSurrogateOptions {
             require_positive(name, v);
         for (auto [name, v] :
              {std::pair{"sample_start_s", sample_start_s}, {"start_jitter_s", start_jitter_s}, {"pre_sd", pre_sd},
-              {"noise", noise}, {"well_lo", well_lo}, {"drive", drive}, {"drive_sd", drive_sd}, {"stim_s", stim_s},
+              {"noise", noise}, {"well_lo", well_lo}, {"well_skew", well_skew}, {"drive", drive}, {"drive_sd", drive_sd}, {"stim_s", stim_s},
               {"stim_leak", stim_leak}, {"rate_log_sd", rate_log_sd}, {"trial_gain_sd", trial_gain_sd}, {"quench_sd", quench_sd},
               {"choice_gain", choice_gain}, {"sample_gain", sample_gain}, {"cue_gain", cue_gain},
               {"refractory_ms", refractory_ms}})
@@ -342,7 +344,7 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
             const long n_wrong = std::lround(o.error_fraction * double(n));
             for (long i = 0; i < n; ++i) {
                 const double p = (double(rank[std::size_t(i)]) + strata.uniform()) / double(n);
-                specs.push_back({right, power, wrong[std::size_t(i)] < n_wrong, o.well_lo + (o.well_hi - o.well_lo) * p});
+                specs.push_back({right, power, wrong[std::size_t(i)] < n_wrong, o.well_lo + (o.well_hi - o.well_lo) * std::pow(p, o.well_skew)});
             }
         };
         for (int r = 1; r >= 0; --r) {
