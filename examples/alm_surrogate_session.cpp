@@ -8,14 +8,14 @@
 //
 // The model is include/neurodyn/experiments/alm_surrogate_session.hpp. --statistics reads the
 // written file back through the MATLAB loader and prints the statistics of
-// analysis/session_statistics.hpp (delay-selective units, variability, bVar, CD endpoints,
+// experiments/session_statistics.hpp (delay-selective units, variability, bVar, CD endpoints,
 // go-cue responses); docs/surrogate_session.md lists them for the default sizes.
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <string>
 
-#include "neurodyn/analysis/session_statistics.hpp"
+#include "neurodyn/experiments/session_statistics.hpp"
 #include "neurodyn/experiments/alm_surrogate_session.hpp"
 #ifdef NEURODYN_HAS_MATIO
 #include "neurodyn/io/matlab_session.hpp"

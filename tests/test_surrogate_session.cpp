@@ -1,4 +1,4 @@
-// Tests for experiments/alm_surrogate_session.hpp and analysis/session_statistics.hpp: the
+// Tests for experiments/alm_surrogate_session.hpp and experiments/session_statistics.hpp: the
 // surrogate session's layout, trial counts and photoinhibition, determinism by seed on any
 // thread count, errors for bad sizes (before allocating), the round trip through the MATLAB
 // loader, the stratified errors, the balanced preferred sides, and the acceptance ranges of
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "neurodyn/analysis/psth.hpp"
-#include "neurodyn/analysis/session_statistics.hpp"
+#include "neurodyn/experiments/session_statistics.hpp"
 #include "neurodyn/experiments/alm_surrogate_session.hpp"
 #ifdef NEURODYN_HAS_MATIO
 #include "neurodyn/io/matlab_session.hpp"
