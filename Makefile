@@ -8,8 +8,8 @@ PRESET ?= release
 JOBS   ?= $(shell nproc)
 OUT    ?= out
 # The programs scripts/demo.sh runs: make demo builds only these.
-DEMO_PROGRAMS = inagaki2019_attractors alm_session_analysis rajan_force_training noise_robustness \
-                network_structure fixed_points make_report
+DEMO_PROGRAMS = inagaki2019_attractors alm_surrogate_session alm_session_analysis rajan_force_training noise_robustness \
+                network_structure protocol_comparison fixed_points make_report
 
 .PHONY: all deps configure build test demo gallery bench clean
 

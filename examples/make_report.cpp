@@ -29,9 +29,12 @@ bool hidden(const fs::path& root, const fs::path& p) {
 
 int main(int argc, char** argv) {
     std::string out = "out", report, gallery, intro;
-    std::vector<std::string> order = {"attractors", "attractors_two_hemi_ramp", "attractors_continuous", "session",
-                                      "training_raw", "training_suppressed", "noise_robustness", "structure",
-                                      "fixed_points_attractor", "fixed_points_raw", "fixed_points_suppressed"};
+    // make demo's folders, in the order of its pipeline (scripts/demo.sh).
+    std::vector<std::string> order = {
+        "attractors",         "attractors_two_hemi_ramp", "attractors_continuous",    "session",
+        "training_raw",       "training_suppressed",      "training_seed_raw",        "training_seed_suppressed",
+        "noise_robustness",   "structure",                "protocol_comparison",      "fixed_points_attractor",
+        "fixed_points_raw",   "fixed_points_suppressed",  "fixed_points_seed_raw",    "fixed_points_seed_suppressed"};
     return examples::run_program(
         argc, argv, "Build the Markdown report of the example outputs",
         [&](CLI::App& app) {

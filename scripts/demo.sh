@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job (`make demo`): the whole pipeline on the synthetic ALM session — attractor-model
-# figures, session analysis, FORCE training (raw and suppressed targets), noise robustness and
-# photoinhibition of the trained network, weight structure — then OUT/report.md.
+# The main job (`make demo`): the whole pipeline on a surrogate ALM session — attractor-model
+# figures, session analysis, FORCE training (textbook and seed protocols, raw and suppressed
+# targets), noise robustness and photoinhibition of the trained network, weight structure, the
+# protocol comparison, fixed points — then OUT/report.md.
 #   scripts/demo.sh BUILD_DIR OUT_DIR
 set -euo pipefail
 build=${1:-build/release}
@@ -9,7 +10,8 @@ out=${2:-out}
 ex="$build/examples"
 seed=${NEURODYN_DEMO_SEED:-1}
 
-for p in inagaki2019_attractors alm_session_analysis rajan_force_training noise_robustness network_structure fixed_points make_report; do
+for p in inagaki2019_attractors alm_surrogate_session alm_session_analysis rajan_force_training noise_robustness \
+  network_structure protocol_comparison fixed_points make_report; do
   [ -x "$ex/$p" ] || { echo "demo: $ex/$p is not built (run 'make build')" >&2; exit 1; }
 done
 mkdir -p "$out"
@@ -19,36 +21,47 @@ mkdir -p "$out"
 start=$(date +%s)
 step() { echo "== [$(( $(date +%s) - start )) s] $*" >&2; }
 
-step "1/10 attractor model: one_hemi_multi_fp_step (Inagaki et al. 2019, Extended Data Fig. 9)"
+step "1/13 attractor model: one_hemi_multi_fp_step (Inagaki et al. 2019, Extended Data Fig. 9)"
 "$ex/inagaki2019_attractors" --preset one_hemi_multi_fp_step --seed "$seed" --out "$out/attractors"
-step "2/10 attractor model: two_hemi_ramp (ipsilateral vs bilateral photoinhibition)"
+step "2/13 attractor model: two_hemi_ramp (ipsilateral vs bilateral photoinhibition)"
 "$ex/inagaki2019_attractors" --preset two_hemi_ramp --pv-type ipsilateral --seed "$seed" --out "$out/attractors_two_hemi_ramp"
-step "3/10 continuous attractor (the discrete-vs-continuous comparison)"
+step "3/13 continuous attractor (the discrete-vs-continuous comparison)"
 "$ex/inagaki2019_attractors" --preset continuous --trials 200 --seed "$seed" --out "$out/attractors_continuous"
-step "4/10 synthetic ALM session: selectivity, coding direction, variability, FORCE targets"
-"$ex/alm_session_analysis" --seed "$seed" --out "$out/session"
-step "5/10 FORCE training on the session's trial-averaged activity (raw targets)"
-# Trained on the session file the analysis wrote, read back through the MATLAB loader as a
-# real recording would be (10 realisations, up to 50 iterations each).
-"$ex/rajan_force_training" --session "$out/session/synthetic_session.mat" --variant raw --seed "$seed" \
+step "4/13 surrogate ALM session: heterogeneous units, correct, error and photoinhibition trials"
+"$ex/alm_surrogate_session" --units 87 --trials-per-type 40 --seed "$seed" --out "$out/alm_surrogate_session.mat"
+step "5/13 session analysis: selectivity, coding direction, variability, FORCE targets"
+"$ex/alm_session_analysis" --session "$out/alm_surrogate_session.mat" --seed "$seed" --out "$out/session"
+step "6/13 FORCE training on the session's trial-averaged activity (raw targets, textbook protocol)"
+# Trained on the session file, read through the MATLAB loader as a real recording would be
+# (10 realisations, up to 50 iterations each).
+"$ex/rajan_force_training" --session "$out/alm_surrogate_session.mat" --variant raw --seed "$seed" \
   --out "$out/training_raw"
-step "6/10 FORCE training, non-preferred activity suppressed"
-"$ex/rajan_force_training" --session "$out/session/synthetic_session.mat" --variant suppressed --seed "$seed" \
+step "7/13 FORCE training, non-preferred activity suppressed (textbook protocol)"
+"$ex/rajan_force_training" --session "$out/alm_surrogate_session.mat" --variant suppressed --seed "$seed" \
   --out "$out/training_suppressed"
-step "7/10 noise robustness and photoinhibition of the trained network"
+step "8/13 FORCE training under the Python study's conventions (seed protocol), raw and suppressed"
+"$ex/rajan_force_training" --session "$out/alm_surrogate_session.mat" --protocol seed --variant raw --seed "$seed" \
+  --out "$out/training_seed_raw"
+"$ex/rajan_force_training" --session "$out/alm_surrogate_session.mat" --protocol seed --variant suppressed \
+  --seed "$seed" --out "$out/training_seed_suppressed"
+step "9/13 noise robustness and photoinhibition of the trained network"
 "$ex/noise_robustness" --training "$out/training_raw" --seed "$seed" --out "$out/noise_robustness"
-step "8/10 weight structure: spectra, PCA, rank of the weight change"
+step "10/13 weight structure: spectra, PCA, rank of the weight change"
 "$ex/network_structure" --training "$out/training_raw" --compare "$out/training_suppressed" --out "$out/structure"
+step "11/13 seed vs textbook protocol side by side (raw, suppressed, chaotic start; 10 realisations each)"
+"$ex/protocol_comparison" --session "$out/alm_surrogate_session.mat" --seed "$seed" --out "$out/protocol_comparison"
 
-step "9/10 fixed points of the attractor model in the delay, against photoinhibition strength"
+step "12/13 fixed points of the attractor model in the delay, against photoinhibition strength"
 "$ex/fixed_points" --preset one_hemi_multi_fp_step --seed "$seed" --out "$out/fixed_points_attractor"
-step "10/10 fixed points of the trained networks (raw and suppressed targets): discrete attractors?"
-"$ex/fixed_points" --training "$out/training_raw" --seed "$seed" --out "$out/fixed_points_raw"
-"$ex/fixed_points" --training "$out/training_suppressed" --seed "$seed" --out "$out/fixed_points_suppressed"
+step "13/13 fixed points of the trained networks (both protocols, raw and suppressed): discrete attractors?"
+for t in raw suppressed seed_raw seed_suppressed; do
+  "$ex/fixed_points" --training "$out/training_$t" --seed "$seed" --out "$out/fixed_points_$t"
+done
 
-intro="Generated by \`make demo\` on a synthetic ALM session (seed $seed) in \
-$(( $(date +%s) - start )) s. The session's units mix the left/right populations of the Inagaki et al. (2019) \
-attractor model, so the numbers differ from the paper's recordings; the figures show the same analyses. \
+intro="Generated by \`make demo\` on a surrogate ALM session (seed $seed) in \
+$(( $(date +%s) - start )) s. The surrogate session (docs/surrogate_session.md) mimics the statistics of the \
+recordings of Inagaki et al. (2019) (heterogeneous units, error and photoinhibition trials, falling across-trial \
+variability), not their exact numbers; the figures show the same analyses. \
 See docs/figures.md for how each figure maps to the papers."
 printf '%s\n' "$intro" > "$out/intro.txt"
 "$ex/make_report" --out "$out" --intro "$intro"

@@ -72,6 +72,11 @@ TEST_CASE("SeparationClassifier: planted trajectories") {
     other.row(2).setConstant(0.95);
     CHECK(judge.endpoint(other) == doctest::Approx(1.0));
     CHECK_THROWS_AS(SeparationClassifier<double>(right, right, w), invalid_parameter);
+    // Rounding-level differences are refused too (sqrt(eps) * |rates| ~ 1.6e-8 here); a small
+    // but real one (1e-6) is accepted.
+    const Matrix<double> nudged = right.array() + 1e-12;
+    CHECK_THROWS_AS(SeparationClassifier<double>(right, nudged, w), invalid_parameter);
+    CHECK_NOTHROW(SeparationClassifier<double>(right, Matrix<double>(right.array() + 1e-6), w));
     CHECK_THROWS_AS(SeparationClassifier<double>(right, left, StepRange{90, 120}), invalid_parameter);
     CHECK_THROWS_AS(judge.endpoint(flat({0.9, 0.1}, 100)), invalid_parameter);
 }

@@ -25,7 +25,9 @@
 /// auto rates = task.run(0, neurodyn::Trial{k, seed}, noise);    // units × steps
 /// bool kept = judge.correct(rates, 0);
 /// \endcode
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -159,10 +161,17 @@ public:
         require(window.first >= 0 && window.last <= right.cols() && window.size() > 0, "separation window",
                 "[" + std::to_string(window.first) + ", " + std::to_string(window.last) + ")",
                 "must be a non-empty range within the " + std::to_string(right.cols()) + " steps");
-        const Vector<T> d = mean_in_window(right) - mean_in_window(left);
+        const Vector<T> mr = mean_in_window(right), ml = mean_in_window(left);
+        const Vector<T> d = mr - ml;
         const T norm = d.norm();
-        require(norm > T(0), "separation", "right and left delay activity are identical",
-                "the unperturbed conditions must differ at the end of the delay");
+        // A difference at rounding level is no separation: dividing by it would blow the
+        // normalised axis up to 1e10 and more (barely trained networks end right and left trials
+        // ~1e-15 apart).
+        const T floor = std::sqrt(std::numeric_limits<T>::epsilon()) * std::max(mr.norm(), ml.norm());
+        require(norm > floor, "separation",
+                "right and left delay-end activity differ by " + detail::to_text(double(norm)),
+                "the unperturbed conditions must differ at the end of the delay by more than rounding (" +
+                    detail::to_text(double(floor)) + "): train the network longer");
         w_ = d / norm;
         left_ref_ = w_.dot(mean_in_window(left));
         span_ = w_.dot(mean_in_window(right)) - left_ref_;  // = norm > 0
