@@ -212,9 +212,9 @@ void draw_figures(const fs::path& out, const ProtocolComparisonResult& r, const 
             p.row(a, l, R.mean, R.sem, L.mean, L.sem, R.n);
         }
     p.save(out / "photoinhibition.csv");
-    Gnuplot fig(out / "photoinhibition.png", 1400, 560);
+    Gnuplot fig(out / "photoinhibition.png", 1700, 560);
     fig << "set datafile separator ','\nset multiplot layout 1,2 title 'Photoinhibition of the trained networks: drive -L on every unit, first "
-        << num(o.light_ms) << " ms of the delay, background noise " << num(o.photo_noise) << "'\nset grid\nset key tmargin horizontal center\n"
+        << num(o.light_ms) << " ms of the delay, background noise " << num(o.photo_noise) << "'\nset grid\nset key outside right top vertical\n"
         << "set xlabel 'light level L (input units)'\nset ylabel 'fraction recovering (1 - fraction switching)'\nset yrange [-0.05:1.05]\n"
         << "set offsets 0.3, 0.3, 0, 0\n";
     for (int c = 0; c < 2; ++c) {
