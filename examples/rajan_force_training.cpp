@@ -167,11 +167,11 @@ void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs&
             const char* lab = res.target_preference[ex[e]] > 0 ? "right-selective"
                               : res.target_preference[ex[e]] < 0 ? "left-selective" : "non-selective";
             fig << "set title 'neuron " << ex[e] << " (" << lab << ")'\n"
-                << "x = " << ex[e] << "\n"
-                << "plot " << q(out / "example_neurons.csv") << " using (($2==x) ? $1-" << cue_ms / 1000
-                << " : 1/0):3 with lines lw 5 lc rgb '#9ecae1' notitle, '' using (($2==x) ? $1-" << cue_ms / 1000
-                << " : 1/0):5 with lines lw 5 lc rgb '#fcbba1' notitle, '' using (($2==x) ? $1-" << cue_ms / 1000
-                << " : 1/0):4 with lines lw 1.5 lc rgb '#08519c' notitle, '' using (($2==x) ? $1-" << cue_ms / 1000
+                << "unit = " << ex[e] << "\n"
+                << "plot " << q(out / "example_neurons.csv") << " using (($2==unit) ? $1-" << cue_ms / 1000
+                << " : 1/0):3 with lines lw 5 lc rgb '#9ecae1' notitle, '' using (($2==unit) ? $1-" << cue_ms / 1000
+                << " : 1/0):5 with lines lw 5 lc rgb '#fcbba1' notitle, '' using (($2==unit) ? $1-" << cue_ms / 1000
+                << " : 1/0):4 with lines lw 1.5 lc rgb '#08519c' notitle, '' using (($2==unit) ? $1-" << cue_ms / 1000
                 << " : 1/0):6 with lines lw 1.5 lc rgb '#a50f15' notitle\n";
         }
         fig << "unset multiplot\n";

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <spawn.h>
 #include <sstream>
@@ -114,9 +115,17 @@ public:
         if (!program) throw file_error(png_.string(), "", "cannot draw the figure: gnuplot is not on the PATH");
         const int status = spawn_in(dir, *program, gp.string(), log);
         if (status != 0) {
-            const std::string where = (dir / gp).string();
-            throw file_error(png_.string(), "", "gnuplot failed (" + describe(status) + ") on '" + where +
-                                                    "', see '" + (dir / log).string() + "'");
+            // The message carries gnuplot's own complaint: a failed program discards its
+            // output folder, script and log included.
+            std::string said;
+            {
+                std::ifstream in(dir / log);
+                for (std::string line; std::getline(in, line);)
+                    if (!line.empty() && line.find_first_not_of(" ^") != std::string::npos) said = line;
+            }
+            if (said.size() > 300) said = said.substr(0, 300) + "...";
+            throw file_error(png_.string(), "", "gnuplot failed (" + describe(status) + ") on '" + gp.string() + "'" +
+                                                    (said.empty() ? std::string() : ": " + said));
         }
         std::error_code ec;
         fs::remove(dir / log, ec);
