@@ -74,7 +74,7 @@ TEST_CASE("Gnuplot: a newline in the figure name is refused before anything runs
     CHECK(fs::is_empty(root));
 }
 
-TEST_CASE("Gnuplot: a failing script is a file_error naming the log, and leaves no manifest entry") {
+TEST_CASE("Gnuplot: a failing script is a file_error naming the log and quoting gnuplot, and leaves no manifest entry") {
     REQUIRE(gnuplot_available());
     const fs::path root = fresh("gnuplot_fail");
     Gnuplot bad(root / "bad.png", 200, 150);
@@ -86,6 +86,8 @@ TEST_CASE("Gnuplot: a failing script is a file_error naming the log, and leaves 
         const std::string what = e.what();
         CHECK(what.find("exit code") != std::string::npos);
         CHECK(what.find("bad.gp.log") != std::string::npos);
+        // gnuplot's own complaint ("bad.gp" line N: ...), since a failed program's folder is discarded
+        CHECK(what.find("\"bad.gp\" line") != std::string::npos);
     }
     CHECK(fs::exists(root / "bad.gp.log"));
     CHECK_FALSE(fs::exists(root / "manifest.json"));

@@ -82,9 +82,9 @@ no_temporaries() {
 }
 
 # ---- fixtures: a tiny training folder and a tiny session
-# 12 units: with 8 the barely trained logistic network forgets the trial type by the end of the
-# delay (right and left end identical), which noise_robustness rightly refuses.
-small_training=(--neurons 12 --session-trials 12 --realizations 2 --iterations 1)
+# 30 units, 5 iterations: smaller or shorter-trained logistic networks forget the trial type by
+# the end of the delay (right and left end within rounding), which noise_robustness rightly refuses.
+small_training=(--synthetic simple --neurons 30 --realizations 2 --iterations 5)
 expect_success "fixture: training folder" "$rajan" "${small_training[@]}" --no-figures --out "$T/training" || exit 1
 expect_success "fixture: session" "$alm" --units 8 --trials 16 --no-figures --out "$T/session" || exit 1
 small_noise=(--trials 2 --amplitudes 0,1 --chosen-trials 2 --pi-trials 2 --drive-strengths 0,1 --silence-fractions 0,0.5)

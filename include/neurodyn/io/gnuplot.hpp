@@ -124,7 +124,8 @@ public:
                     if (!line.empty() && line.find_first_not_of(" ^") != std::string::npos) said = line;
             }
             if (said.size() > 300) said = said.substr(0, 300) + "...";
-            throw file_error(png_.string(), "", "gnuplot failed (" + describe(status) + ") on '" + gp.string() + "'" +
+            throw file_error(png_.string(), "", "gnuplot failed (" + describe(status) + ") on '" + gp.string() +
+                                                    "' (log '" + (dir / log).string() + "')" +
                                                     (said.empty() ? std::string() : ": " + said));
         }
         std::error_code ec;
