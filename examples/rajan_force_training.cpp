@@ -1,10 +1,16 @@
-// rajan_force_training: train random logistic rate networks (one unit per recorded neuron)
-// with all-synapse FORCE/RLS on trial-averaged right/left rates, Rajan, Harvey & Tank 2016
-// style, and keep the realisations whose delay selectivity agrees with the targets.
+// rajan_force_training: train random logistic (or, --transfer tanh, tanh) rate networks (one
+// unit per recorded neuron) with all-synapse FORCE/RLS on trial-averaged right/left rates,
+// Rajan, Harvey & Tank 2016 style, and keep the realisations whose delay selectivity agrees
+// with the targets.
 //
 //   rajan_force_training [--targets FILE.npy | --session FILE.mat | --synthetic session|simple]
 //                        [--variant raw|suppressed] [--realizations K] [--iterations M] [--seed S]
-//                        [--data-seed D] [--checkpoint-dir D] [--protocol textbook|seed] --out DIR [--no-figures]
+//                        [--data-seed D] [--checkpoint-dir D] [--protocol textbook|seed]
+//                        [--transfer logistic|tanh] --out DIR [--no-figures]
+//
+// --transfer tanh trains tanh networks: the targets are normalised jointly and mapped into
+// (-1, 1) (2 z - 1) and trained through atanh; the folder records "transfer": "tanh", and
+// noise_robustness / network_structure load it as a tanh network.
 //
 // --protocol seed trains as the Python study did (docs/force_training.md, "The seed protocol"):
 // state carried over from 0, P(0) = 10 I (unless --alpha), the double-discounted update, logit
@@ -160,7 +166,8 @@ void draw_figures(const fs::path& out, const RajanResult& res, const TaskEpochs&
         Gnuplot fig(out / "example_neurons.png", 1200, 700);
         fig << "set multiplot layout 2,3 title 'Realisation " << r.realization
             << ": targets (thick, light) vs trained network (thin); blue right, red left trials'\n"
-            << "set xlabel 'time from go cue (s)'\nset ylabel 'normalised rate'\nset yrange [0:1.12]\n"
+            << "set xlabel 'time from go cue (s)'\nset ylabel 'normalised rate'\nset yrange ["
+            << (res.transfer == NetworkTransfer::tanh ? "-1.12" : "0") << ":1.12]\n"
             << examples::epoch_shading((epochs["sample"].start_ms - cue_ms) / 1000,
                                        (epochs["delay"].start_ms - cue_ms) / 1000, 0);
         for (std::size_t e = 0; e < ex.size(); ++e) {
@@ -320,10 +327,11 @@ int main(int argc, char** argv) {
                            {std::uint64_t(o.realizations), 2 * std::uint64_t(N) * std::uint64_t(N + K)}, sizeof(double));
         std::cerr << note.str() << "training " << o.realizations << " realisation(s) of N = " << N << ", up to "
                   << o.max_iterations << " iterations, variant " << training.variant << ", " << training.protocol
-                  << " protocol\n";
+                  << " protocol" << (o.transfer == NetworkTransfer::logistic ? "" : ", " + training.transfer + " networks")
+                  << "\n";
 
         const RajanResult res = rajan_training(rates, epochs, o);
-        save_training(out, res, epochs, o);
+        save_training(out, res, epochs, o, transfer_name(res.transfer));
         write_tables(out, res);
         const RajanSummary s = summarise(res);
         const double seconds = elapsed();
@@ -331,7 +339,9 @@ int main(int argc, char** argv) {
                   << " kept (delay selectivity agrees for > " << 100 * o.agreement_required << "% of neurons); best "
                   << s.best << "; " << seconds << " s\n";
         write_manifest(out, res, s, o,
-                       "FORCE training (" + training.variant + " targets, " + training.protocol + " protocol)", seconds);
+                       "FORCE training (" + training.variant + " targets, " + training.protocol + " protocol" +
+                           (o.transfer == NetworkTransfer::logistic ? "" : ", " + training.transfer + " networks") + ")",
+                       seconds);
         if (examples::figures_wanted(options))
             draw_figures(out, res, epochs, o, training.variant, s.converged, s.kept, std::size_t(s.best));
         folder.commit();

@@ -507,6 +507,9 @@ TEST_CASE("rajan_training checkpoints: a different seed, g or lower cap is refus
     r = o;
     r.inputs.h0 = 2.0;
     refused(r, "RajanOptions.inputs.h0", "RajanOptions.inputs.h0 = 3, this run has RajanOptions.inputs.h0 = 2");
+    r = o;
+    r.transfer = NetworkTransfer::tanh;  // a logistic checkpoint never resumes as a tanh network
+    refused(r, "RajanOptions.transfer", "this run has RajanOptions.transfer = tanh");
 
     // Same run, raised cap: continues from iteration 1 to bitwise the uninterrupted result.
     RajanOptions same = o;
@@ -790,4 +793,184 @@ TEST_CASE("training folder: a tanh network round trip, the transfer field is che
     CHECK(load_training_setup(dir).transfer == "logistic");
     CHECK_THROWS_WITH_AS(load_trained_model<Tanh<double>>(dir), doctest::Contains("'logistic'"), file_error);
     CHECK(visit_trained_model(dir, -1, [](const auto& x) { return x.realization; }) == 0);
+}
+
+namespace {
+/// What rajan_training does for realisation k, written out on the trainer's own API: the
+/// network drawn by realization_network, the inputs of realization_inputs, the protocol's
+/// trainer options. The protocol must give bitwise this trainer's weights and pVar history.
+template <class F>
+std::pair<Matrix<double>, std::vector<std::vector<double>>> train_by_hand(const RajanOptions& o, const TaskEpochs& ep,
+                                                                           const xt::xtensor<double, 3>& R, index_t k) {
+    const auto N = index_t(R.shape()[1]), K = index_t(R.shape()[2]);
+    RateNetwork<F, double> net(realization_network(o, N, k).weights(), o.tau);
+    const auto h = realization_inputs<double>(o, N, K, ep, k);
+    learn::ForceOptions fo =
+        o.protocol == learn::ForceProtocol::seed ? learn::ForceOptions::seed_protocol() : learn::ForceOptions{};
+    fo.target_clip = o.target_clip;
+    fo.alpha = o.alpha;
+    fo.max_iterations = o.max_iterations;
+    fo.pvar_threshold = o.pvar_threshold;
+    fo.progress = learn::Progress::off;
+    learn::ForceTrainer<learn::AllSynapses, double, F> trainer(net, R, h, fo);
+    const auto res = trainer.train();
+    return {trainer.network().weights(), res.pvar};
+}
+}  // namespace
+
+TEST_CASE("rajan_training trains tanh networks: targets in (-1, 1) through atanh, the folder reloads as tanh") {
+    SyntheticTargetOptions so;
+    so.neurons = 40;
+    so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 300, so.response_ms = 100;
+    so.seed = 3;
+    const auto t = synthetic_targets(so);
+    const index_t N = 40, K = index_t(t.rates.shape()[2]);
+    RajanOptions o;
+    o.realizations = 2;
+    o.max_iterations = 30;
+    o.seed = 5;
+    o.progress = false;
+    o.transfer = NetworkTransfer::tanh;
+    const auto res = rajan_training(t.rates, t.epochs, o);
+    REQUIRE(res.transfer == NetworkTransfer::tanh);
+
+    // Targets: the logistic ones mapped affinely onto tanh's range, 2 z - 1; each unit spans
+    // [-1 + 2e-3, 1 - 2e-3] (joint min-max normalisation, clipped at the default eps 1e-3).
+    const xt::xtensor<double, 3> z = normalise_jointly(t.rates);
+    CHECK(res.targets == xt::xtensor<double, 3>(2.0 * z - 1.0));
+    CHECK(xt::amin(res.targets)() == doctest::Approx(-1.0 + 2e-3));
+    CHECK(xt::amax(res.targets)() == doctest::Approx(1.0 - 2e-3));
+
+    for (const auto& run : res.runs) {
+        // It learns. pVar is unchanged by the affine map R -> 2R - 1 applied to targets and
+        // rates alike, so the logistic protocol's stopping threshold (0.85) means the same fit
+        // here; a network that had not learned scores far below it (the first iteration).
+        CHECK(run.converged);
+        CHECK(run.pvar.back()[0] >= o.pvar_threshold);
+        CHECK(run.pvar.back()[1] >= o.pvar_threshold);
+        CHECK(std::min(run.pvar.front()[0], run.pvar.front()[1]) < o.pvar_threshold);
+        // Its test rates are a tanh network's: they go negative, which no logistic rate can.
+        CHECK(xt::amin(run.rates)() < -0.5);
+        // Bitwise the trainer on RateNetwork<Tanh> with the same draws (atanh targets: the
+        // trainer's inverse-transfer trait).
+        const auto [J, pv] = train_by_hand<Tanh<double>>(o, t.epochs, res.targets, run.realization);
+        CHECK(run.J_trained == J);
+        CHECK(run.pvar == pv);
+        CHECK(run.J_initial == realization_network(o, N, run.realization).weights());
+    }
+
+    // The folder records the transfer; loaders rebuild a tanh network that replays the test run.
+    const fs::path dir = fs::path(NEURODYN_TEST_TMP_DIR) / "training_rajan_tanh";
+    fs::remove_all(dir);
+    save_training(dir, res, t.epochs, o, transfer_name(res.transfer));
+    CHECK(load_training_setup(dir).transfer == "tanh");
+    const bool is_tanh = visit_trained_model(dir, -1, [](const auto& m) {
+        return std::is_same_v<typename std::decay_t<decltype(m)>::Network, RateNetwork<Tanh<double>, double>>;
+    });
+    CHECK(is_tanh);
+    for (index_t k = 0; k < 2; ++k) {
+        const auto m = load_trained_model<Tanh<double>>(dir, k);
+        const auto& run = res.runs[std::size_t(k)];
+        CHECK(m.task.network.weights() == run.J_trained);
+        CHECK(m.task.targets == res.targets);
+        for (index_t c = 0; c < 2; ++c) {
+            const Matrix<double> r = m.task.run(c, Trial{});
+            double worst = 0;
+            for (index_t i = 0; i < N; ++i)
+                for (index_t s = 0; s < K; ++s)
+                    worst = std::max(worst, std::abs(r(i, s) - run.rates(std::size_t(c), std::size_t(i), std::size_t(s))));
+            CHECK(worst < 1e-9);  // the two codes group J r differently: rounding only
+        }
+        // Without the folder: trained_rnn<Tanh> gives the same task; the logistic trained_task refuses.
+        const auto direct = trained_rnn<Tanh<double>>(res, t.epochs, o, k);
+        CHECK(direct.network.weights() == m.task.network.weights());
+        CHECK(direct.inputs == m.task.inputs);
+    }
+    CHECK_THROWS_WITH_AS(trained_task(res, t.epochs, o, 0), doctest::Contains("tanh"), invalid_parameter);
+    CHECK_THROWS_WITH_AS(load_trained_rnn(dir), doctest::Contains("transfer"), file_error);
+}
+
+TEST_CASE("rajan_training: the logistic default is unchanged; transfer names, ranges and the seed protocol") {
+    SyntheticTargetOptions so;
+    so.neurons = 12;
+    so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 200, so.response_ms = 100;
+    so.seed = 4;
+    const auto t = synthetic_targets(so);
+    RajanOptions o;
+    o.realizations = 2;
+    o.max_iterations = 3;
+    o.seed = 9;
+    o.progress = false;
+    CHECK(o.transfer == NetworkTransfer::logistic);
+    // Logistic (the default): targets normalise_jointly(rates) and bitwise the trainer on
+    // RateNetwork<Logistic> with the draws the protocol has always used, as before the choice.
+    const auto res = rajan_training(t.rates, t.epochs, o);
+    CHECK(res.transfer == NetworkTransfer::logistic);
+    CHECK(res.targets == normalise_jointly(t.rates));
+    for (const auto& run : res.runs) {
+        const auto [J, pv] = train_by_hand<Logistic<double>>(o, t.epochs, res.targets, run.realization);
+        CHECK(run.J_trained == J);
+        CHECK(run.pvar == pv);
+    }
+    // Logistic checkpoints record the protocol parameters they always did (they still resume).
+    CHECK(rajan_run_parameters(o, 0).size() == 8);
+    RajanOptions tanh_o = o;
+    tanh_o.transfer = NetworkTransfer::tanh;
+    CHECK(rajan_run_parameters(tanh_o, 0).back() == std::pair<std::string, std::string>("RajanOptions.transfer", "tanh"));
+    // The same draws on either transfer: realization_network's weights do not depend on F.
+    CHECK(realization_network<Tanh<double>>(o, 12, 1).weights() == realization_network(o, 12, 1).weights());
+
+    // Names: parsed and printed; anything else is refused naming the option and the choices.
+    CHECK(parse_transfer("tanh") == NetworkTransfer::tanh);
+    CHECK(transfer_name(NetworkTransfer::logistic) == "logistic");
+    // The message of the invalid_parameter `f` throws ("" if none).
+    auto refusal = [](auto&& f) {
+        try {
+            f();
+        } catch (const invalid_parameter& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string relu = refusal([] { (void)parse_transfer("relu", "--transfer"); });
+    CHECK(relu.find("--transfer") != std::string::npos);
+    CHECK(relu.find("relu") != std::string::npos);
+    CHECK(relu.find("'logistic' or 'tanh'") != std::string::npos);
+    RajanOptions bad = o;
+    bad.transfer = NetworkTransfer(7);
+    CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("transfer"), invalid_parameter);
+
+    // Ranges follow the transfer and the error names it: a logistic target must lie in (0, 1),
+    // a tanh target in (-1, 1).
+    auto R = res.targets;
+    R(1, 3, 7) = -0.5;
+    const std::string low = refusal([&] { require_targets_in_range(R, NetworkTransfer::logistic); });
+    CHECK(low.find("(0, 1)") != std::string::npos);
+    CHECK(low.find("logistic transfer") != std::string::npos);
+    CHECK_NOTHROW(require_targets_in_range(R, NetworkTransfer::tanh));
+    R(1, 3, 7) = 1.2;
+    const std::string high = refusal([&] { require_targets_in_range(R, NetworkTransfer::tanh); });
+    CHECK(high.find("(-1, 1)") != std::string::npos);
+    CHECK(high.find("tanh transfer") != std::string::npos);
+    CHECK(high.find("unit 3, step 7") != std::string::npos);
+    R(1, 3, 7) = -1.0;  // the edge: refused open, accepted when the trainer clips
+    CHECK_THROWS_AS(require_targets_in_range(R, NetworkTransfer::tanh), invalid_parameter);
+    CHECK_NOTHROW(require_targets_in_range(R, NetworkTransfer::tanh, 1e-5));
+
+    // The seed protocol on tanh: the study's conventions with atanh for logit. The targets are
+    // 2 z - 1 with z normalised at eps 1e-5, so inside [-1 + 1e-5, 1 - 1e-5] where the trainer
+    // clips before atanh (the clip never binds, as for the logistic); the run is bitwise the
+    // trainer's seed protocol on RateNetwork<Tanh>.
+    RajanOptions seed_o = RajanOptions::seed_protocol();
+    seed_o.realizations = 1;
+    seed_o.max_iterations = 3;
+    seed_o.seed = 9;
+    seed_o.progress = false;
+    seed_o.transfer = NetworkTransfer::tanh;
+    const auto sres = rajan_training(t.rates, t.epochs, seed_o);
+    CHECK(sres.targets == xt::xtensor<double, 3>(2.0 * normalise_jointly(t.rates, 1e-5) - 1.0));
+    CHECK(xt::amin(sres.targets)() == doctest::Approx(-1.0 + 2e-5));
+    const auto [J, pv] = train_by_hand<Tanh<double>>(seed_o, t.epochs, sres.targets, 0);
+    CHECK(sres.runs[0].J_trained == J);
+    CHECK(sres.runs[0].pvar == pv);
 }

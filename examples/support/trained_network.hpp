@@ -13,17 +13,18 @@
 namespace neurodyn::examples {
 
 /// The training options of the protocol (--realizations, --iterations, --seed, --g, --alpha,
-/// --protocol, --threshold, --train-every, --tau-wn, --h0, --selectivity-threshold,
+/// --protocol, --transfer, --threshold, --train-every, --tau-wn, --h0, --selectivity-threshold,
 /// --checkpoint-dir, --variant). Apply them with `finish()` after parsing.
 struct TrainingOptions {
     RajanOptions o;
-    std::string variant = "raw", protocol = "textbook", checkpoint_dir;
+    std::string variant = "raw", protocol = "textbook", transfer = "logistic", checkpoint_dir;
     double tau_wn = o.inputs.tau_wn, h0 = o.inputs.h0;
     CLI::Option* alpha = nullptr;
     /// The options as parsed, with the protocol's defaults; validated.
     RajanOptions finish() {
         o.variant = variant == "suppressed" ? TargetVariant::suppressed : TargetVariant::raw;
         select_protocol(o, protocol, alpha->count() > 0);
+        o.transfer = parse_transfer(transfer, "--transfer");
         o.inputs = FrozenOu{tau_wn, h0};
         o.checkpoint_dir = checkpoint_dir;
         o.validate();
@@ -43,6 +44,10 @@ inline void add_training_options(CLI::App& app, TrainingOptions& t) {
                    "textbook (Rajan et al.) or seed (the Python study's conventions: state carried over from 0, "
                    "P(0) = 10 I, update with the updated P, logit clip 1e-5, its pVar and input)")
         ->check(CLI::IsMember({"textbook", "seed"}));
+    // Checked by finish() (parse_transfer), which names --transfer and the allowed values.
+    app.add_option("--transfer", t.transfer,
+                   "logistic (default; targets normalised into (0, 1), logit) or tanh (targets mapped into "
+                   "(-1, 1), atanh)");
     app.add_option("--threshold", o.pvar_threshold, "pVar to reach on both conditions")->check(finite_in(-1e6, 1));
     app.add_option("--train-every", o.train_every, "RLS update every this many steps")->check(count_in(1, 1'000'000));
     app.add_option("--tau-wn", t.tau_wn, "OU input correlation time, ms")->check(positive());

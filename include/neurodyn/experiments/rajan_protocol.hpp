@@ -1,12 +1,16 @@
 #pragma once
 /// \file rajan_protocol.hpp
 /// The Rajan, Harvey & Tank (2016)-style protocol: train K random realisations of a chaotic
-/// logistic rate network (one unit per recorded neuron, all synapses plastic) on trial-averaged
-/// right/left rates, and keep the realisations whose delay-epoch selectivity agrees with the
-/// targets' for more than half of the selective neurons.
+/// rate network (one unit per recorded neuron, all synapses plastic; logistic by default, or
+/// tanh: `RajanOptions::transfer`) on trial-averaged right/left rates, and keep the
+/// realisations whose delay-epoch selectivity agrees with the targets' for more than half of
+/// the selective neurons.
 ///
 /// - Targets: rates (2, neurons, steps) in Hz or any unit, index 0 right, 1 left, 1-ms steps;
-///   they are normalised jointly to (0, 1) (`normalise_jointly`).
+///   they are normalised jointly into the open range of the transfer function
+///   (`protocol_targets`): (0, 1) for the logistic (`normalise_jointly`, trained through logit),
+///   (−1, 1) for tanh (2·normalise_jointly − 1, trained through atanh). pVar (either
+///   formula) is unchanged by that affine map, so thresholds mean the same for both.
 /// - `suppressed` variant: each delay-selective neuron's rate is set to 0 in its non-preferred
 ///   trial type (the whole trial) before normalisation.
 /// - Realisation k draws J ~ N(0, g²/N) from Rng(seed, k, 0xA1) and its frozen OU inputs from
@@ -22,7 +26,10 @@
 ///   clipped at 1e-5 (normalised with ε = 1e-5 instead of 1e-3), the study's pVar and strict
 ///   stopping rule, and the study's frozen input (`SeedFrozenOu`: Euler recursion from 0.5).
 ///   The test rates kept per realisation are the last iteration's test runs, as the study
-///   keeps them.
+///   keeps them. With `transfer` tanh the same conventions hold with atanh in place of logit
+///   (targets clipped to [−1 + ε, 1 − ε], state from 0 = the middle of tanh's range as 0 is
+///   of the logistic's input): the trainer writes them for any invertible transfer; the study
+///   itself only ran logistic networks, so such a run has no study numbers to compare with.
 /// - Checkpoints (`checkpoint_dir`) record, besides the trainer's own parameters, the
 ///   protocol's (`rajan_run_parameters`: seed, g, realisation, variant, input statistics):
 ///   resuming with a different --seed, --g or a lower --iterations is refused, naming it.
@@ -44,6 +51,10 @@
 /// neurodyn::save_training("out/training", runs, t.epochs, o);
 /// auto loaded = neurodyn::load_trained_rnn("out/training");   // best realisation
 /// auto rates = loaded.task.run(0, neurodyn::Trial{});
+///
+/// o.transfer = neurodyn::NetworkTransfer::tanh;             // tanh networks, targets in (-1, 1)
+/// auto tanh_runs = neurodyn::rajan_training(t.rates, t.epochs, o);
+/// neurodyn::save_training("out/tanh", tanh_runs, t.epochs, o, neurodyn::transfer_name(o.transfer));
 /// \endcode
 #include <algorithm>
 #include <chrono>
@@ -56,6 +67,7 @@
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,6 +95,30 @@ namespace neurodyn {
 
 enum class TargetVariant { raw, suppressed };
 
+/// The transfer function of the protocol's networks: `logistic` (Logistic<double>, targets in
+/// (0, 1), logit) or `tanh` (Tanh<double>, targets in (−1, 1), atanh).
+/// \code
+/// neurodyn::RajanOptions o;
+/// o.transfer = neurodyn::parse_transfer("tanh");
+/// \endcode
+enum class NetworkTransfer { logistic, tanh };
+
+/// "logistic" or "tanh": the name a command line takes and a training folder records.
+inline std::string transfer_name(NetworkTransfer t) {
+    switch (t) {
+    case NetworkTransfer::logistic: return "logistic";
+    case NetworkTransfer::tanh: return "tanh";
+    }
+    throw invalid_parameter("transfer", std::to_string(int(t)), "must be NetworkTransfer::logistic or ::tanh");
+}
+
+/// Parse "logistic" or "tanh"; anything else is an invalid_parameter naming `what` and the value.
+inline NetworkTransfer parse_transfer(const std::string& text, const std::string& what = "transfer") {
+    if (text == "logistic") return NetworkTransfer::logistic;
+    if (text == "tanh") return NetworkTransfer::tanh;
+    throw invalid_parameter(what, text, "must be 'logistic' or 'tanh' (the transfer functions the protocol trains)");
+}
+
 struct RajanOptions {
     index_t realizations = 10;
     int max_iterations = 50;
@@ -109,11 +145,15 @@ struct RajanOptions {
     /// The training protocol (see the file comment); `seed_protocol()` sets it with the
     /// study's values of alpha and the target clip.
     learn::ForceProtocol protocol = learn::ForceProtocol::textbook;
-    /// Targets clipped to [ε, 1 − ε] before the logit (learn::ForceOptions::target_clip) and
-    /// normalised with this ε (0: the default normalisation ε, no clip in the trainer).
+    /// Targets normalised with this ε (`protocol_targets`) and clipped to ε inside the
+    /// transfer's range before its inverse (learn::ForceOptions::target_clip: [ε, 1 − ε] before
+    /// the logit, [−1 + ε, 1 − ε] before atanh); 0: the default normalisation ε, no clip.
     double target_clip = 0.0;
     /// The seed protocol's input starts at this value (SeedFrozenOu::start).
     double input_start = 0.5;
+    /// The networks' transfer function: logistic (targets normalised into (0, 1), logit) or
+    /// tanh (targets mapped into (−1, 1), atanh). See `protocol_targets`.
+    NetworkTransfer transfer = NetworkTransfer::logistic;
 
     /// The Python study's protocol: seed, P(0) = 10·I (alpha 0.1), targets clipped at 1e-5.
     /// \code
@@ -144,6 +184,7 @@ struct RajanOptions {
         require(protocol != learn::ForceProtocol::seed || train_every == 1, "train_every", train_every,
                 "must be 1 under the seed protocol");
         require(std::isfinite(input_start), "input_start", input_start, "must be finite");
+        (void)transfer_name(transfer);  // an enum value cast from an integer is refused here
     }
 };
 
@@ -164,19 +205,92 @@ struct RealizationResult {
 
 /// Everything the protocol produced.
 struct RajanResult {
-    xt::xtensor<double, 3> targets;  ///< normalised (0, 1) targets actually trained on
+    xt::xtensor<double, 3> targets;  ///< targets actually trained on, in the transfer's range
     std::vector<int> target_preference;
     std::vector<RealizationResult> runs;
+    NetworkTransfer transfer = NetworkTransfer::logistic;  ///< the networks' transfer function
 };
 
-/// The initial random network of realisation k: J ~ N(0, g²/N) from Rng(seed, k, 0xA1).
+/// The transfer function type of a NetworkTransfer value.
+template <NetworkTransfer>
+struct network_transfer_type;
+template <>
+struct network_transfer_type<NetworkTransfer::logistic> {
+    using type = Logistic<double>;
+};
+template <>
+struct network_transfer_type<NetworkTransfer::tanh> {
+    using type = Tanh<double>;
+};
+
+/// The NetworkTransfer value of transfer function F (Logistic<double> or Tanh<double>).
+template <class F>
+constexpr NetworkTransfer network_transfer_of() {
+    if constexpr (std::is_same_v<F, Logistic<double>>) return NetworkTransfer::logistic;
+    else if constexpr (std::is_same_v<F, Tanh<double>>) return NetworkTransfer::tanh;
+    else static_assert(sizeof(F) == 0, "neurodyn: the Rajan protocol trains Logistic<double> or Tanh<double> networks");
+}
+
+/// Call `f(F{})` with the transfer function `t` names (Logistic<double> or Tanh<double>):
+/// how code generic in F runs on a runtime choice.
+/// \code
+/// neurodyn::with_network_transfer(o.transfer, [&](auto phi) { using F = decltype(phi); /* ... */ });
+/// \endcode
+template <class Fn>
+decltype(auto) with_network_transfer(NetworkTransfer t, Fn&& f) {
+    if (t == NetworkTransfer::tanh) return std::forward<Fn>(f)(Tanh<double>{});
+    require(t == NetworkTransfer::logistic, "transfer", int(t), "must be NetworkTransfer::logistic or ::tanh");
+    return std::forward<Fn>(f)(Logistic<double>{});
+}
+
+/// The initial random network of realisation k: J ~ N(0, g²/N) from Rng(seed, k, 0xA1), the
+/// same weights whatever the transfer function F.
 /// \code
 /// auto net = neurodyn::realization_network(options, 87, 3);   // what realisation 3 started from
+/// auto tnet = neurodyn::realization_network<neurodyn::Tanh<double>>(options, 87, 3);
 /// \endcode
-inline RateNetwork<Logistic<double>, double> realization_network(const RajanOptions& o, index_t units, index_t k) {
+template <class F = Logistic<double>>
+RateNetwork<F, double> realization_network(const RajanOptions& o, index_t units, index_t k) {
     require(k >= 0, "realization", k, "must be >= 0");
     Rng rng(o.seed, std::uint64_t(k), 0xA1);
-    return RateNetwork<Logistic<double>, double>::random(units, o.g, o.tau, rng);
+    return RateNetwork<F, double>::random(units, o.g, o.tau, rng);
+}
+
+/// Refuse targets outside the open range of the transfer `t` (closed range when `clip` > 0,
+/// as the trainer accepts them then), naming the transfer, the range, the value and where.
+/// \code
+/// neurodyn::require_targets_in_range(targets, neurodyn::NetworkTransfer::tanh);   // (-1, 1)
+/// \endcode
+inline void require_targets_in_range(const xt::xtensor<double, 3>& targets, NetworkTransfer t, double clip = 0.0) {
+    with_network_transfer(t, [&](auto phi) {
+        const TransferRange range = transfer_range(phi);
+        const auto C = targets.shape()[0], N = targets.shape()[1], K = targets.shape()[2];
+        for (std::size_t c = 0; c < C; ++c)
+            for (std::size_t i = 0; i < N; ++i)
+                for (std::size_t k = 0; k < K; ++k) {
+                    const double v = targets(c, i, k);
+                    if (range.contains(v) || (clip > 0 && v >= range.lower && v <= range.upper)) continue;
+                    throw invalid_parameter("targets",
+                                            neurodyn::detail::to_text(v) + " at (condition " + std::to_string(c) +
+                                                ", unit " + std::to_string(i) + ", step " + std::to_string(k) + ")",
+                                            "must lie in " + range.text() + ", the open range of the " +
+                                                transfer_name(t) + " transfer function" +
+                                                (range.advice.empty() ? std::string() : ": " + range.advice));
+                }
+    });
+}
+
+/// The targets the protocol trains on: `rates` normalised jointly (ε = o.target_clip, or the
+/// default) into (0, 1) for a logistic network, mapped to 2·z − 1 in (−1, 1) for tanh.
+/// \code
+/// auto R = neurodyn::protocol_targets(t.rates, options);
+/// \endcode
+inline xt::xtensor<double, 3> protocol_targets(const xt::xtensor<double, 3>& rates, const RajanOptions& o) {
+    xt::xtensor<double, 3> z = o.target_clip > 0 ? normalise_jointly(rates, o.target_clip) : normalise_jointly(rates);
+    if (o.transfer == NetworkTransfer::tanh)
+        for (auto& v : z) v = 2.0 * v - 1.0;
+    require_targets_in_range(z, o.transfer, o.target_clip);
+    return z;
 }
 
 /// The frozen OU inputs (2, units, steps) of realisation k, exactly as `rajan_training` draws
@@ -203,7 +317,7 @@ xt::xtensor<T, 3> realization_inputs(const RajanOptions& o, index_t units, index
 /// The protocol-level parameters of realisation k that change its training and that the
 /// trainer cannot see (it only sees the network and inputs they produce): recorded in its
 /// checkpoint ahead of the trainer's own, so a resume with another seed, g, realisation,
-/// variant or input statistics is refused naming it ("RajanOptions.seed"). The iteration cap,
+/// variant, input statistics or transfer function is refused naming it ("RajanOptions.seed"). The iteration cap,
 /// alpha, tau, dt, train_every and pVar threshold reach the trainer and are checked there.
 /// \code
 /// auto p = neurodyn::rajan_run_parameters(options, 3);   // [("RajanOptions.seed", "1"), ...]
@@ -211,7 +325,7 @@ xt::xtensor<T, 3> realization_inputs(const RajanOptions& o, index_t units, index
 inline std::vector<std::pair<std::string, std::string>> rajan_run_parameters(const RajanOptions& o, index_t k) {
     std::string shared;
     for (const auto& e : o.shared_epochs) shared += (shared.empty() ? "" : ", ") + e;
-    return {{"RajanOptions.seed", std::to_string(o.seed)},
+    std::vector<std::pair<std::string, std::string>> p{{"RajanOptions.seed", std::to_string(o.seed)},
             {"RajanOptions.g", learn::exact_text(o.g)},
             {"realization", std::to_string(k)},
             {"RajanOptions.variant", o.variant == TargetVariant::suppressed ? "suppressed" : "raw"},
@@ -219,6 +333,11 @@ inline std::vector<std::pair<std::string, std::string>> rajan_run_parameters(con
             {"RajanOptions.inputs.h0", learn::exact_text(o.inputs.h0)},
             {"RajanOptions.shared_epochs", shared},
             {"RajanOptions.input_start", learn::exact_text(o.input_start)}};
+    // Recorded for other transfers only, so that logistic checkpoints written before the
+    // choice existed still resume; a logistic/tanh mix-up is refused either way (a missing or
+    // extra "RajanOptions.transfer" entry).
+    if (o.transfer != NetworkTransfer::logistic) p.emplace_back("RajanOptions.transfer", transfer_name(o.transfer));
+    return p;
 }
 
 /// Hash (FNV-1a of the row-major bytes, 16 hex digits) of a realisation's frozen inputs, as
@@ -231,7 +350,51 @@ inline std::string inputs_hash(const xt::xtensor<double, 3>& h) {
     return b;
 }
 
-/// Run the protocol (realisations in parallel with OpenMP; each is deterministic on its own).
+namespace detail {
+/// Train realisation k of the protocol on a RateNetwork<F> (everything but the preferences).
+template <class F>
+void train_realization(const RajanOptions& o, const TaskEpochs& epochs, const xt::xtensor<double, 3>& targets,
+                       index_t k, RealizationResult& r) {
+    const auto N = index_t(targets.shape()[1]);
+    const auto K = index_t(targets.shape()[2]);
+    auto net = realization_network<F>(o, N, k);
+    const auto h = realization_inputs<double>(o, N, K, epochs, k);
+    learn::ForceOptions fo =
+        o.protocol == learn::ForceProtocol::seed ? learn::ForceOptions::seed_protocol() : learn::ForceOptions{};
+    fo.target_clip = o.target_clip;
+    fo.alpha = o.alpha;
+    fo.train_every = o.train_every;
+    fo.dt = o.dt;
+    fo.pvar_threshold = o.pvar_threshold;
+    fo.max_iterations = o.max_iterations;
+    fo.progress = learn::Progress::off;
+    fo.run_parameters = rajan_run_parameters(o, k);
+    if (!o.checkpoint_dir.empty())
+        fo.checkpoint = o.checkpoint_dir / ("realization_" + std::to_string(k) + ".ckpt");
+    learn::ForceTrainer<learn::AllSynapses, double, F> trainer(net, targets, h, fo);
+    r.inputs_hash = inputs_hash(h);
+    if (!fo.checkpoint.empty() && std::filesystem::exists(fo.checkpoint)) trainer.resume(fo.checkpoint);
+    r.realization = k;
+    r.J_initial = net.weights();
+    const auto res = trainer.train();
+    r.converged = res.converged;
+    r.iterations = res.iterations;
+    r.pvar = res.pvar;
+    r.J_trained = trainer.network().weights();
+    r.rates = xt::xtensor<double, 3>::from_shape({2, std::size_t(N), std::size_t(K)});
+    for (index_t c = 0; c < 2; ++c) {
+        // Seed: the last iteration's test runs, as the study keeps them (a fresh test
+        // of the trained network would start from x = 0 with column 0 at 0).
+        const bool last = o.protocol == learn::ForceProtocol::seed && trainer.last_test_rates(c).size() > 0;
+        const Matrix<double>& x = last ? trainer.last_test_rates(c) : trainer.test(c);
+        for (index_t i = 0; i < N; ++i)
+            for (index_t s = 0; s < K; ++s) r.rates(std::size_t(c), std::size_t(i), std::size_t(s)) = x(i, s);
+    }
+}
+}  // namespace detail
+
+/// Run the protocol (realisations in parallel with OpenMP; each is deterministic on its own)
+/// on networks with the transfer function `o.transfer`.
 inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const TaskEpochs& epochs,
                                   const RajanOptions& o) {
     o.validate();
@@ -242,10 +405,11 @@ inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const Tas
     const TimeGrid grid(o.dt, K);
     const StepRange delay = epochs.steps(o.delay_epoch, grid);
     RajanResult out;
+    out.transfer = o.transfer;
     out.target_preference = delay_preference(rates, delay, o.selectivity_threshold);
     const auto trained_rates =
         o.variant == TargetVariant::suppressed ? suppress_nonpreferred(rates, out.target_preference) : rates;
-    out.targets = o.target_clip > 0 ? normalise_jointly(trained_rates, o.target_clip) : normalise_jointly(trained_rates);
+    out.targets = protocol_targets(trained_rates, o);
     // pVar must be defined for both conditions before anything is trained.
     for (std::size_t c = 0; c < 2; ++c) {
         Matrix<double> R(N, K);
@@ -271,40 +435,10 @@ inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const Tas
     for (index_t k = 0; k < o.realizations; ++k) {
         try {
             const auto t0 = std::chrono::steady_clock::now();
-            auto net = realization_network(o, N, k);
-            const auto h = realization_inputs<double>(o, N, K, epochs, k);
-            learn::ForceOptions fo =
-                o.protocol == learn::ForceProtocol::seed ? learn::ForceOptions::seed_protocol() : learn::ForceOptions{};
-            fo.target_clip = o.target_clip;
-            fo.alpha = o.alpha;
-            fo.train_every = o.train_every;
-            fo.dt = o.dt;
-            fo.pvar_threshold = o.pvar_threshold;
-            fo.max_iterations = o.max_iterations;
-            fo.progress = learn::Progress::off;
-            fo.run_parameters = rajan_run_parameters(o, k);
-            if (!o.checkpoint_dir.empty())
-                fo.checkpoint = o.checkpoint_dir / ("realization_" + std::to_string(k) + ".ckpt");
-            learn::ForceTrainer trainer(net, out.targets, h, fo);
-            out.runs[std::size_t(k)].inputs_hash = inputs_hash(h);
-            if (!fo.checkpoint.empty() && std::filesystem::exists(fo.checkpoint)) trainer.resume(fo.checkpoint);
             RealizationResult& r = out.runs[std::size_t(k)];
-            r.realization = k;
-            r.J_initial = net.weights();
-            const auto res = trainer.train();
-            r.converged = res.converged;
-            r.iterations = res.iterations;
-            r.pvar = res.pvar;
-            r.J_trained = trainer.network().weights();
-            r.rates = xt::xtensor<double, 3>::from_shape({2, std::size_t(N), std::size_t(K)});
-            for (index_t c = 0; c < 2; ++c) {
-                // Seed: the last iteration's test runs, as the study keeps them (a fresh test
-                // of the trained network would start from x = 0 with column 0 at 0).
-                const bool last = o.protocol == learn::ForceProtocol::seed && trainer.last_test_rates(c).size() > 0;
-                const Matrix<double>& x = last ? trainer.last_test_rates(c) : trainer.test(c);
-                for (index_t i = 0; i < N; ++i)
-                    for (index_t s = 0; s < K; ++s) r.rates(std::size_t(c), std::size_t(i), std::size_t(s)) = x(i, s);
-            }
+            with_network_transfer(o.transfer, [&](auto phi) {
+                detail::train_realization<decltype(phi)>(o, epochs, out.targets, k, r);
+            });
             r.target_preference = out.target_preference;
             r.network_preference = delay_preference(r.rates, delay, 0.0);
             int sel = 0, agree = 0;
@@ -400,19 +534,36 @@ struct TrainedTask {
     index_t realization = 0;
 };
 
-/// Realisation k of a training result as a TrainedTask (the inputs are regenerated).
+/// Realisation k of a training result as a TrainedRnn on RateNetwork<F> (the inputs are
+/// regenerated); F must be the transfer function the result was trained with (`r.transfer`),
+/// else invalid_parameter naming "transfer".
 /// \code
-/// auto t = neurodyn::trained_task(result, epochs, options, neurodyn::best_realization(result));
+/// auto task = neurodyn::trained_rnn<neurodyn::Tanh<double>>(result, epochs, options, 0);
 /// \endcode
-inline TrainedTask trained_task(const RajanResult& r, const TaskEpochs& epochs, const RajanOptions& o, index_t k) {
+template <class F>
+TrainedRnn<double, RateNetwork<F, double>> trained_rnn(const RajanResult& r, const TaskEpochs& epochs,
+                                                       const RajanOptions& o, index_t k) {
+    require(r.transfer == network_transfer_of<F>(), "transfer", transfer_name(r.transfer),
+            std::string("must be ") + transfer_name(network_transfer_of<F>()) + ": the result was trained with " +
+                transfer_name(r.transfer) + " networks, a " + transfer_name(network_transfer_of<F>()) +
+                " network was asked for");
     require(k >= 0 && k < index_t(r.runs.size()), "realization", k,
             "must be in [0, " + std::to_string(r.runs.size()) + ")");
     const auto& run = r.runs[std::size_t(k)];
     const auto N = index_t(r.targets.shape()[1]), K = index_t(r.targets.shape()[2]);
-    RateNetwork<Logistic<double>, double> net(run.J_trained, o.tau);
-    return TrainedTask{TrainedRnn<double>(std::move(net), realization_inputs<double>(o, N, K, epochs, k), r.targets,
-                                          epochs, o.dt),
-                       run.J_initial, k};
+    RateNetwork<F, double> net(run.J_trained, o.tau);
+    return TrainedRnn<double, RateNetwork<F, double>>(std::move(net), realization_inputs<double>(o, N, K, epochs, k),
+                                                      r.targets, epochs, o.dt);
+}
+
+/// Realisation k of a logistic training result as a TrainedTask (the inputs are regenerated;
+/// a tanh result is refused naming "transfer": use `trained_rnn<Tanh<double>>`).
+/// \code
+/// auto t = neurodyn::trained_task(result, epochs, options, neurodyn::best_realization(result));
+/// \endcode
+inline TrainedTask trained_task(const RajanResult& r, const TaskEpochs& epochs, const RajanOptions& o, index_t k) {
+    auto task = trained_rnn<Logistic<double>>(r, epochs, o, k);
+    return TrainedTask{std::move(task), r.runs[std::size_t(k)].J_initial, k};
 }
 
 }  // namespace neurodyn
