@@ -499,3 +499,25 @@ TEST_CASE_TEMPLATE("rank: numerical rank of a planted low-rank weight change", T
     CHECK(numerical_rank<T>(Matrix<T>::Identity(5, 5)).rank == 5);
     CHECK(numerical_rank<T>(Matrix<T>::Zero(4, 6)).rank == 0);
 }
+
+TEST_CASE("SessionSpikes: trials gathered in any order give the units from_spikes builds") {
+    // Two units, three trials delivered out of order (as a parallel ensemble may reduce them).
+    SessionSpikes g(2);
+    g.add(2, {{0.3, 0.1}, {}});
+    g.add(0, {{0.5}, {1.5, 1.25}});
+    g.add(1, {{}, {0.75}});
+    const SessionUnit u0 = g.unit(0, 3, 0.6), u1 = g.unit(1, 3, 0.3);
+    const SessionUnit e0 = SessionUnit::from_spikes(std::vector<double>{0.5, 0.3, 0.1}, std::vector<std::size_t>{0, 2, 2}, 3);
+    CHECK(u0.spike_times == e0.spike_times);
+    CHECK(u0.offsets == e0.offsets);
+    CHECK(u0.spikes(2).size() == 2);
+    CHECK(u0.spikes(2)[0] == 0.1);  // sorted within the trial
+    CHECK(u1.spikes(0).size() == 2);
+    CHECK(u1.spikes(0)[0] == 1.25);
+    CHECK(u1.spikes(1)[0] == 0.75);
+    CHECK(u0.spike_width == 0.6);
+    CHECK(u1.spike_width == 0.3);
+    CHECK(u1.first_trial == 0);
+    CHECK(u1.last_trial == 2);
+    CHECK_THROWS_WITH_AS(g.add(0, {{0.1}}), doctest::Contains("spikes per unit"), invalid_parameter);
+}

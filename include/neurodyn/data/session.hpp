@@ -95,6 +95,44 @@ struct SessionUnit {
     }
 };
 
+/// Spikes of a simulated session gathered trial by trial (the reduce step of a trial
+/// ensemble, which sees each trial once), then turned into SessionUnits: the shared last step
+/// of the session generators.
+/// \code
+/// neurodyn::SessionSpikes spikes(n_units);
+/// spikes.add(trial, per_unit_spike_times);           // once per trial, any order of trials
+/// session.units.push_back(spikes.unit(0, n_trials, 0.5));  // unit 0, 0.5-ms spikes
+/// \endcode
+class SessionSpikes {
+public:
+    explicit SessionSpikes(std::size_t units) : times_(units), trial_of_(units) {}
+
+    /// The spike times (s from the trial start) of every unit in trial k.
+    void add(std::size_t k, const std::vector<std::vector<double>>& per_unit) {
+        require_size("spikes per unit", std::ptrdiff_t(per_unit.size()), std::ptrdiff_t(times_.size()));
+        for (std::size_t u = 0; u < times_.size(); ++u) {
+            times_[u].insert(times_[u].end(), per_unit[u].begin(), per_unit[u].end());
+            trial_of_[u].insert(trial_of_[u].end(), per_unit[u].size(), k);
+        }
+    }
+
+    /// Unit u over trials 0 … n_trials − 1, all analysed, with the given spike width (ms);
+    /// releases the unit's buffers.
+    SessionUnit unit(std::size_t u, std::size_t n_trials, double spike_width) {
+        SessionUnit out = SessionUnit::from_spikes(times_.at(u), trial_of_.at(u), n_trials);
+        std::vector<double>().swap(times_[u]);
+        std::vector<std::size_t>().swap(trial_of_[u]);
+        out.spike_width = spike_width;
+        out.first_trial = 0;
+        out.last_trial = n_trials - 1;
+        return out;
+    }
+
+private:
+    std::vector<std::vector<double>> times_;
+    std::vector<std::vector<std::size_t>> trial_of_;
+};
+
 /// Which trials `Session::trials_where` selects.
 enum class TrialFilter {
     correct_right,   ///< code 1

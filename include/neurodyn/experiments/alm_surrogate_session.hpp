@@ -378,8 +378,7 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
         sl.rate.resize(std::size_t(n_steps));
         sl.spikes.resize(o.units);
     }
-    std::vector<std::vector<double>> times(o.units);
-    std::vector<std::vector<std::size_t>> trial_of(o.units);
+    SessionSpikes spikes(o.units);
 
     auto simulate = [&](long k, std::size_t slot) {
         Slot& sl = slots[slot];
@@ -471,10 +470,7 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
     auto reduce = [&](long k, std::size_t slot) {
         Slot& sl = slots[slot];
         s.trials[std::size_t(k)] = sl.trial;
-        for (std::size_t u = 0; u < o.units; ++u) {
-            times[u].insert(times[u].end(), sl.spikes[u].begin(), sl.spikes[u].end());
-            trial_of[u].insert(trial_of[u].end(), sl.spikes[u].size(), std::size_t(k));
-        }
+        spikes.add(std::size_t(k), sl.spikes);
     };
     EnsembleOptions eo;
     eo.threads = o.threads;
@@ -482,14 +478,7 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
     for_each_trial(n_trials, batch, simulate, reduce, eo);
 
     s.units.reserve(o.units);
-    for (std::size_t u = 0; u < o.units; ++u) {
-        s.units.push_back(SessionUnit::from_spikes(times[u], trial_of[u], std::size_t(n_trials)));
-        std::vector<double>().swap(times[u]);
-        std::vector<std::size_t>().swap(trial_of[u]);
-        s.units.back().spike_width = units[u].spike_width_ms;
-        s.units.back().first_trial = 0;
-        s.units.back().last_trial = std::size_t(n_trials) - 1;
-    }
+    for (std::size_t u = 0; u < o.units; ++u) s.units.push_back(spikes.unit(u, std::size_t(n_trials), units[u].spike_width_ms));
     return s;
 }
 

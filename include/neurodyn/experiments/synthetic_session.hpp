@@ -201,8 +201,7 @@ Session synthetic_session_from(const RateSource& source, const std::vector<doubl
         sl.pop.resize(n_steps, 4);
         sl.spikes.resize(o.units);
     }
-    std::vector<std::vector<double>> times(o.units);
-    std::vector<std::vector<std::size_t>> trial_of(o.units);
+    SessionSpikes spikes(o.units);
     const double sample = epochs["sample"].start_ms * 1e-3, delay = epochs["delay"].start_ms * 1e-3,
                  cue = epochs["delay"].end_ms * 1e-3;
 
@@ -250,10 +249,7 @@ Session synthetic_session_from(const RateSource& source, const std::vector<doubl
     auto reduce = [&](long k, std::size_t slot) {
         Slot& sl = slots[slot];
         s.trials[std::size_t(k)] = sl.trial;
-        for (std::size_t u = 0; u < o.units; ++u) {
-            times[u].insert(times[u].end(), sl.spikes[u].begin(), sl.spikes[u].end());
-            trial_of[u].insert(trial_of[u].end(), sl.spikes[u].size(), std::size_t(k));
-        }
+        spikes.add(std::size_t(k), sl.spikes);
     };
     EnsembleOptions eo;
     eo.threads = o.threads;
@@ -261,12 +257,7 @@ Session synthetic_session_from(const RateSource& source, const std::vector<doubl
     for_each_trial(o.trials, batch, simulate, reduce, eo);
 
     s.units.reserve(o.units);
-    for (std::size_t u = 0; u < o.units; ++u) {
-        s.units.push_back(SessionUnit::from_spikes(times[u], trial_of[u], std::size_t(o.trials)));
-        s.units.back().spike_width = params[u].spike_width;
-        s.units.back().first_trial = 0;
-        s.units.back().last_trial = std::size_t(o.trials) - 1;
-    }
+    for (std::size_t u = 0; u < o.units; ++u) s.units.push_back(spikes.unit(u, std::size_t(o.trials), params[u].spike_width));
     return s;
 }
 
