@@ -27,9 +27,9 @@
 ///   stopping rule, and the study's frozen input (`SeedFrozenOu`: Euler recursion from 0.5).
 ///   The test rates kept per realisation are the last iteration's test runs, as the study
 ///   keeps them. With `transfer` tanh the same conventions hold with atanh in place of logit
-///   (targets clipped to [−1 + ε, 1 − ε], state from 0 = the middle of tanh's range as 0 is
-///   of the logistic's input): the trainer writes them for any invertible transfer; the study
-///   itself only ran logistic networks, so such a run has no study numbers to compare with.
+///   (targets clipped to [−1 + ε, 1 − ε]; the state starts at x = 0, the middle of either
+///   range: rate 1/2 or 0): the trainer writes them for any invertible transfer. The study
+///   itself only trained logistic networks, so such a run has no study numbers to compare with.
 /// - Checkpoints (`checkpoint_dir`) record, besides the trainer's own parameters, the
 ///   protocol's (`rajan_run_parameters`: seed, g, realisation, variant, input statistics):
 ///   resuming with a different --seed, --g or a lower --iterations is refused, naming it.
