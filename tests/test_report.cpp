@@ -96,3 +96,30 @@ TEST_CASE("Gnuplot::render lists the figure and its caption in the folder's mani
     CHECK(m.figures()[0].file == "sine.png");
     CHECK(m.figures()[0].caption == "A sine wave");
 }
+
+TEST_CASE("write_report: a fixed_points folder's summary becomes a table of points per realisation") {
+    const fs::path root = fs::path(NEURODYN_TEST_TMP_DIR) / "report_fixed_points";
+    fs::remove_all(root);
+    Manifest::open(root / "fixed_points_raw", "Fixed points: trained network").number("realisations analysed", 2).save();
+    // As fixed_points writes it: lists joined by ';', a note with commas quoted.
+    std::ofstream(root / "fixed_points_raw" / "fixed_points_summary.csv")
+        << "realization,condition,stable,stable_cd,stable_slowest_eigenvalue,saddles,saddle_cd,saddle_n_unstable,slow,"
+           "other,not_converged,attractor_pair,note\n"
+        << "0,delay_mean,2,0.012;1.02,-0.011;-0.016,3,-0.2;0.47;0.9,1;1;2,3,0,5,1,\n"
+        << "1,,0,,,0,,,0,0,0,0,\"not analysed: right - left differ by 1e-05; train it, longer\"\n"
+        << "2,delay_mean,1,0.5,-0.002,0,,,0,0,0,0,\n";
+    write_report(root, root / "report.md");
+    const std::string md = slurp(root / "report.md");
+    CHECK(md.find("| 0 | delay_mean | 2: 0.012 (-0.011), 1.02 (-0.016) | 3 (-0.2, 0.47) | 3 | 5 | yes |") != std::string::npos);
+    CHECK(md.find("| 1 | not analysed: right - left differ by 1e-05; train it, longer | | | | | |") != std::string::npos);
+    CHECK(md.find("| 2 | delay_mean | 1: 0.5 (-0.002) | 0 | 0 | 0 | no |") != std::string::npos);
+    // The table follows the folder's numbers, inside its section.
+    CHECK(md.find("| realisations analysed | 2 |") < md.find("| 0 | delay_mean |"));
+    // A summary that lost a column, or a row of the wrong length, is refused naming the file.
+    std::ofstream(root / "fixed_points_raw" / "fixed_points_summary.csv") << "realization,condition\n0,delay\n";
+    CHECK_THROWS_AS(write_report(root, root / "report.md"), file_error);
+    std::ofstream(root / "fixed_points_raw" / "fixed_points_summary.csv")
+        << "realization,condition,stable,stable_cd,stable_slowest_eigenvalue,saddles,saddle_cd,saddle_n_unstable,slow,"
+           "other,not_converged,attractor_pair,note\n0,delay,2\n";
+    CHECK_THROWS_AS(write_report(root, root / "report.md"), file_error);
+}
