@@ -103,6 +103,7 @@
 #include "neurodyn/core/rng.hpp"
 #include "neurodyn/core/types.hpp"
 #include "neurodyn/integrate/euler.hpp"
+#include "neurodyn/integrate/simulate.hpp"
 #include "neurodyn/io/checkpoint.hpp"
 #include "neurodyn/learn/inverse_transfer.hpp"
 #include "neurodyn/learn/pvar_check.hpp"
@@ -958,7 +959,7 @@ private:
                 multiply();
                 if constexpr (separate) y_.noalias() = W * r_;
             }
-            if (!x_.allFinite())
+            if (!neurodyn::detail::all_finite(x_))
                 throw numerical_error(std::string("non-finite state in iteration ") + std::to_string(it) + ", " +
                                           (Learn ? "training" : "test") + " trial of condition '" + name(c) + "'",
                                       long(k), long(c));
@@ -1023,7 +1024,7 @@ private:
                 rank1_update_and_multiply(J, T(-cc), e_, *g, r_, z_, work_);  // and z = J_new r
                 constrain();
             }
-            if (!x_.allFinite())
+            if (!neurodyn::detail::all_finite(x_))
                 throw numerical_error(std::string("non-finite state in iteration ") + std::to_string(it) + ", " +
                                           (Learn ? "training" : "test") + " run of condition '" + name(c) + "'",
                                       long(k), long(c));
