@@ -733,6 +733,7 @@ TEST_CASE("training folder: a tanh network round trip, the transfer field is che
     o.progress = false;
     const index_t N = 10, K = index_t(t.rates.shape()[2]);
     RajanResult res;
+    res.transfer = NetworkTransfer::tanh;
     res.targets = normalise_jointly(t.rates);  // (0, 1): inside tanh's range (-1, 1)
     res.target_preference = delay_preference(t.rates, t.epochs.steps("delay", TimeGrid(1.0, K)), 0.1);
     const auto h = realization_inputs<double>(o, N, K, t.epochs, 0);
@@ -753,8 +754,12 @@ TEST_CASE("training folder: a tanh network round trip, the transfer field is che
     fs::remove_all(dir);
     CHECK_THROWS_WITH_AS(save_training(dir, res, t.epochs, o, "relu"), doctest::Contains("transfer"),
                          invalid_parameter);
-    save_training(dir, res, t.epochs, o, "tanh");
+    // A name other than the result's own transfer would mislabel the folder: refused.
+    CHECK_THROWS_WITH_AS(save_training(dir, res, t.epochs, o, "logistic"), doctest::Contains("transfer"),
+                         invalid_parameter);
+    save_training(dir, res, t.epochs, o);  // the result's own transfer is recorded
     CHECK(load_training_setup(dir).transfer == "tanh");
+    CHECK(load_training_setup(dir).options.transfer == NetworkTransfer::tanh);
 
     const auto m = load_trained_model<Tanh<double>>(dir);
     static_assert(std::is_same_v<decltype(m.task)::Network, RateNetwork<Tanh<double>, double>>);

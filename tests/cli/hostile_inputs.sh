@@ -133,6 +133,10 @@ expect_error "noise --amplitudes 0,nan" "$noise" --training "$T/training" --ampl
 expect_error "noise --chosen-amplitude inf" "$noise" --training "$T/training" --chosen-amplitude inf --out "$T/x"
 expect_error "rajan --g nan" "$rajan" --g nan --out "$T/x"
 expect_error "rajan --alpha 1e999" "$rajan" --alpha 1e999 --out "$T/x"
+expect_error "rajan --transfer relu" "$rajan" --transfer relu --out "$T/x"
+expect_success "rajan --transfer tanh" "$rajan" --synthetic simple --neurons 30 --realizations 1 --iterations 3 \
+  --transfer tanh --no-figures --out "$T/tanh"
+grep -q '"transfer": "tanh"' "$T/tanh/training_setup.json" || fail "rajan --transfer tanh: transfer not recorded"
 expect_error "structure --pca-threshold nan" "$structure" --training "$T/training" --pca-threshold nan --out "$T/x"
 
 # ---- --realization: an index >= 0 when given (absent = the best)

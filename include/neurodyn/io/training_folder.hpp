@@ -93,16 +93,18 @@ inline void require_transfer_name(const std::string& name) {
 /// Write a training folder: targets_normalised.npy, J_initial_<k>.npy, J_trained_<k>.npy,
 /// rates_<k>.npy (network test rates) per realisation, and training_setup.json (options,
 /// epochs, shape, which realisations converged / were kept, the best, the file names), all
-/// atomically. `transfer` names the trained networks' transfer function ("logistic", what
-/// `rajan_training` trains, or "tanh": a result trained elsewhere with tanh networks drawn by
-/// `realization_network` on `realization_inputs`).
+/// atomically. The folder records the transfer function the result was trained with
+/// (`r.transfer`); `transfer`, when given, must name the same one ("logistic" or "tanh").
 /// \code
 /// neurodyn::save_training("out/training", result, epochs, options);
 /// \endcode
 inline void save_training(const std::filesystem::path& dir, const RajanResult& r, const TaskEpochs& epochs,
-                          const RajanOptions& o, const std::string& transfer = "logistic") {
+                          const RajanOptions& o, std::string transfer = "") {
     require(!r.runs.empty(), "training result", "0 realisations", "needs at least one realisation");
+    if (transfer.empty()) transfer = transfer_name(r.transfer);
     detail::require_transfer_name(transfer);
+    require(transfer == transfer_name(r.transfer), "transfer", transfer,
+            "must be the result's own transfer function ('" + transfer_name(r.transfer) + "')");
     std::filesystem::create_directories(dir);
     save_npy(dir / training_files::targets, r.targets);
     nlohmann::json j;
@@ -272,6 +274,7 @@ inline TrainingSetup load_training_setup(const std::filesystem::path& dir) {
         if (s.transfer != "logistic" && s.transfer != "tanh")
             throw file_error(file, "transfer", "is '" + s.transfer + "', expected 'logistic' or 'tanh'");
     }
+    o.transfer = parse_transfer(s.transfer);
     if (j.contains("target_clip")) o.target_clip = setup_field<double>(j, file, "target_clip");
     if (j.contains("input_start")) o.input_start = setup_field<double>(j, file, "input_start");
     o.progress = false;
