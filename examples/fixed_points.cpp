@@ -3,7 +3,8 @@
 // (include/neurodyn/dynamics/fixed_points.hpp; docs/fixed_points.md).
 //
 //   fixed_points --preset NAME [--pv LEVEL] [--pv-type SIDE] --out DIR [--starts 512] [--noise 3]
-//   fixed_points [--training DIR [--realization K]] [--epoch NAME | --time MS] --out DIR [--starts 1024]
+//   fixed_points [--training DIR [--realization K | --realizations all|0-4,7]] [--epoch NAME | --time MS]
+//                --out DIR [--starts 1024]
 //
 // Discrete presets (one_hemi_*, two_hemi_*): the delay input (stimulus off, ramp at the end of
 // the delay, no noise) plus photoinhibition of strength PV as a constant input, on both
@@ -16,16 +17,26 @@
 // trials plus Gaussian noise. Trained network (a training folder, or one network trained here
 // on a synthetic session): the frozen input averaged over an epoch (--epoch, default delay) or
 // at a time (--time MS from the trial start); starts from the states of the unperturbed trials.
+// Any transfer function the folder records (logistic, tanh). --realizations analyses several
+// realisations of the folder in one run: their conditions are named r<K>/<condition>, and one
+// that does not separate the trial types is listed as not analysed rather than failing the run.
 //
 // Writes DIR/fixed_points.csv (condition, point, kind, q, n_unstable, max_real_eigenvalue,
 // cd_projection, then the state), DIR/eigenvalues.csv, DIR/starts.csv (how each start ended),
-// DIR/trajectories.csv, DIR/pv_sweep.csv (presets without --pv), figures (points over the
-// trajectories, Jacobian spectra, points against PV) and DIR/manifest.json.
+// DIR/trajectories.csv, DIR/pv_sweep.csv (presets without --pv), DIR/fixed_points_summary.csv
+// (per realisation and condition: stable points with their CD projections and slowest
+// eigenvalues, saddles, slow points, unconverged starts), figures (points over the
+// trajectories, Jacobian spectra, points against PV, points per realisation) and DIR/manifest.json.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Eigenvalues>
@@ -42,6 +53,7 @@
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/output_folder.hpp"
+#include "neurodyn/io/training_folder.hpp"
 #include "neurodyn/experiments/continuous_attractor_task.hpp"
 #include "neurodyn/experiments/inagaki2019_task.hpp"
 #include "neurodyn/models/continuous_attractor.hpp"
@@ -77,6 +89,9 @@ struct Analysis {
     std::function<double(const Vector<double>&)> second;  ///< second plane coordinate
     std::string light;                                    ///< where the light acts (presets)
     bool sweep = false;
+    index_t realization = -1;  ///< trained network: the realisation of its folder
+    std::string prefix;        ///< "r3/" before condition and trial names when realisations are listed
+    std::string refused;       ///< why the realisation was not analysed (empty: it was)
 };
 
 // ---- presets --------------------------------------------------------------------------------
@@ -290,18 +305,41 @@ Analysis continuous_analysis(const PresetChoice& c, const FixedPointOptions& fpo
 
 // ---- trained networks -------------------------------------------------------------------------
 
-Analysis trained_analysis(const examples::TrainedNetworkOptions& net, const TrainedInputChoice& input, int starts,
-                          double noise, std::uint64_t seed, const FixedPointOptions& fpo) {
-    std::string source;
-    const TrainedTask t = examples::trained_network(net, source);
-    const auto& task = t.task;
+/// What the trained analyses share: the input choice and the search.
+struct TrainedSearch {
+    TrainedInputChoice input;
+    int starts = 1024;
+    double noise = 0.5;
+    std::uint64_t seed = 1;
+    FixedPointOptions fpo;
+    bool tolerate_refusal = false;  ///< record a network that does not separate the trials instead of failing
+};
+
+/// The fixed points of one trained network (a TrainedModel of any transfer function).
+template <class Model>
+Analysis trained_analysis(const Model& m, const std::string& source, const TrainedSearch& s) {
+    const auto& task = m.task;
     std::cerr << "network: " << source << ", N = " << task.units() << "\n";
     // Refused here, before any search: an unknown epoch or a time outside the trial.
-    const std::vector<InputCondition<double>> conditions = trained_input_conditions(task, input);
+    const std::vector<InputCondition<double>> conditions = trained_input_conditions(task, s.input);
     Analysis a;
-    a.title = "trained network, N = " + std::to_string(task.units()) + ", input: " + input.stem();
+    a.title = "trained network, N = " + std::to_string(task.units()) + ", input: " + s.input.stem();
     a.state_prefix = "x";
-    const auto judge = SeparationClassifier<double>::fit(task);
+    a.realization = m.realization;
+    // Trials that end alike to rounding are refused by the classifier itself; with
+    // tolerate_refusal the realisation is listed as not analysed instead.
+    std::optional<SeparationClassifier<double>> fitted;
+    try {
+        fitted.emplace(SeparationClassifier<double>::fit(task));
+    } catch (const invalid_parameter& e) {
+        if (!s.tolerate_refusal) throw;
+        std::string what = e.what();
+        if (what.rfind("neurodyn: ", 0) == 0) what.erase(0, 10);
+        a.refused = "not analysed: " + what;
+        std::cerr << source << ": " << a.refused << "\n";
+        return a;
+    }
+    const SeparationClassifier<double>& judge = *fitted;
     {
         // The CD axis is normalised by the right-left difference at the end of the delay: a
         // barely trained network whose trials end (almost) alike would give nonsense scales.
@@ -310,8 +348,14 @@ Analysis trained_analysis(const examples::TrainedNetworkOptions& net, const Trai
         const double diff = (d.middleCols(w.first, w.size()).rowwise().mean()).norm();
         // 1e-3 (rates in (0, 1)): below it the normalised axis magnifies rounding-level
         // differences into values of 1e6 and more.
-        require(diff > 1e-3, "--training", source + ": right - left delay-end rates differ by " + num(diff),
-                "the network must separate the trial types (by > 1e-3) for a coding direction: train it longer");
+        const std::string why = "the network must separate the trial types (by > 1e-3) for a coding direction";
+        require(diff > 1e-3 || s.tolerate_refusal, "--training",
+                source + ": right - left delay-end rates differ by " + num(diff), why + ": train it longer");
+        if (!(diff > 1e-3)) {
+            a.refused = "not analysed: right - left delay-end rates differ by " + num(diff) + "; " + why;
+            std::cerr << source << ": " << a.refused << "\n";
+            return a;
+        }
     }
     Matrix<double> all_rates(task.units(), 0);
     for (index_t c = 0; c < 2; ++c) {
@@ -342,88 +386,223 @@ Analysis trained_analysis(const examples::TrainedNetworkOptions& net, const Trai
     a.a_label = "CD projection (right 1, left 0)";
     a.b_label = "PC 1 of the rates orthogonal to the CD";
 
-    const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, starts, noise, seed);
+    const Matrix<double> x0 = sample_initial_states<double>(a.trajectories, s.starts, s.noise, s.seed);
     for (const auto& in : conditions) {
         Condition cond;
         cond.input = in;
-        cond.found = find_fixed_points(task.network, cond.input, x0, fpo);
+        cond.found = find_fixed_points(task.network, cond.input, x0, s.fpo);
         a.conditions.push_back(std::move(cond));
     }
     return a;
 }
 
+/// The ranges `spec` names: "all" (0 to `count` − 1), or numbers and ranges such as "0-4,7";
+/// with `count` < 0 only the syntax is checked (before the folder is read).
+std::vector<index_t> realization_list(const std::string& spec, index_t count) {
+    const std::string allowed = "must be 'all' or realisation numbers and ranges such as 0-4,7" +
+                                (count < 0 ? std::string() : ", each below the " + std::to_string(count) +
+                                                                 " realisations of the folder");
+    std::vector<std::pair<index_t, index_t>> ranges;
+    if (spec == "all") ranges.push_back({0, count - 1});
+    std::stringstream items(spec == "all" ? "" : spec);
+    for (std::string item; std::getline(items, item, ',');) {
+        const auto dash = item.find('-', 1);
+        const std::string lo = item.substr(0, dash), hi = dash == std::string::npos ? lo : item.substr(dash + 1);
+        const auto digits = [](const std::string& t) {
+            return !t.empty() && t.size() <= 9 &&
+                   std::all_of(t.begin(), t.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+        };
+        require(digits(lo) && digits(hi) && std::stol(lo) <= std::stol(hi), "--realizations", spec, allowed);
+        ranges.push_back({std::stol(lo), std::stol(hi)});
+    }
+    require(!ranges.empty(), "--realizations", spec, allowed);
+    std::vector<index_t> out;
+    if (count < 0) return out;
+    for (const auto& [lo, hi] : ranges) {
+        require(hi < count, "--realizations", spec, allowed);
+        for (index_t k = lo; k <= hi; ++k)
+            if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+    }
+    require(!out.empty(), "--realizations", spec, allowed);
+    return out;
+}
+
+/// One analysis (--realization K, the best, or a network trained here), or one per realisation
+/// of `spec`; realisations that do not separate the trial types are kept as refused entries, but
+/// at least one must be analysed.
+std::vector<Analysis> trained_analyses(examples::TrainedNetworkOptions net, const std::string& spec, TrainedSearch s) {
+    const auto analyse = [&] {
+        std::string source;
+        return examples::with_trained_network(net, source, [&](const auto& m) { return trained_analysis(m, source, s); });
+    };
+    if (spec.empty()) return {analyse()};
+    const index_t count = load_training_setup(net.training_dir).options.realizations;
+    s.tolerate_refusal = true;
+    std::vector<Analysis> out;
+    for (index_t k : realization_list(spec, count)) {
+        net.realization = k;
+        out.push_back(analyse());
+        out.back().prefix = "r" + std::to_string(k) + "/";
+    }
+    require(std::any_of(out.begin(), out.end(), [](const Analysis& a) { return a.refused.empty(); }), "--training",
+            net.training_dir, "has no realisation among --realizations " + spec +
+                                  " that separates the trial types, nothing to analyse (realisation " +
+                                  std::to_string(out.front().realization) + ": " + out.front().refused + ")");
+    return out;
+}
+
 // ---- output ---------------------------------------------------------------------------------
 
-void write_data(const fs::path& out, const Analysis& a) {
-    const index_t n = a.trajectories.front().rows();
+/// A listed condition with its analysis: the rows of every per-condition file, in this order.
+struct Listed {
+    const Analysis* a;
+    const Condition* c;
+    std::string name() const { return a->prefix + c->input.name; }
+};
+
+std::vector<Listed> listed(const std::vector<Analysis>& all) {
+    std::vector<Listed> out;
+    for (const auto& a : all)
+        for (const auto& c : a.conditions)
+            if (c.main) out.push_back({&a, &c});
+    return out;
+}
+
+void write_data(const fs::path& out, const std::vector<Analysis>& all) {
+    const std::vector<Listed> rows = listed(all);
+    const Analysis& first = *std::find_if(all.begin(), all.end(), [](const Analysis& a) { return a.refused.empty(); });
+    const index_t n = first.trajectories.front().rows();
     write_atomically(out / "fixed_points.csv", [&](std::ostream& os) {
         os.precision(10);
         os << "condition,point,kind,q,n_unstable,max_real_eigenvalue,cd_projection";
-        for (index_t i = 0; i < n; ++i) os << ',' << a.state_prefix << i + 1;
+        for (index_t i = 0; i < n; ++i) os << ',' << first.state_prefix << i + 1;
         os << '\n';
-        for (const auto& c : a.conditions) {
-            if (!c.main) continue;
-            for (std::size_t k = 0; k < c.found.points.size(); ++k) {
-                const auto& p = c.found.points[k];
-                os << c.input.name << ',' << k << ',' << to_string(p.kind) << ',' << p.q << ',' << p.n_unstable << ','
-                   << p.max_real_eigenvalue << ',' << a.cd(p.x);
+        for (const auto& l : rows)
+            for (std::size_t k = 0; k < l.c->found.points.size(); ++k) {
+                const auto& p = l.c->found.points[k];
+                os << l.name() << ',' << k << ',' << to_string(p.kind) << ',' << p.q << ',' << p.n_unstable << ','
+                   << p.max_real_eigenvalue << ',' << l.a->cd(p.x);
                 for (index_t i = 0; i < n; ++i) os << ',' << p.x[i];
                 os << '\n';
             }
-        }
     });
     CsvWriter eig({"condition", "point", "kind", "index", "real", "imag"});
-    CsvWriter plane({"condition_index", "condition", "point", "kind", "cd_projection", "second_axis"});
-    int ci = 0;
-    for (const auto& c : a.conditions) {
-        if (!c.main) continue;
-        for (std::size_t k = 0; k < c.found.points.size(); ++k) {
-            const auto& p = c.found.points[k];
+    CsvWriter plane({"condition_index", "condition", "point", "kind", "cd_projection", "second_axis", "realization"});
+    CsvWriter st({"condition", "start", "status", "iterations", "factorisations", "residual", "q", "point", "message"});
+    for (std::size_t ci = 0; ci < rows.size(); ++ci) {
+        const Analysis* a = rows[ci].a;
+        const Condition* c = rows[ci].c;
+        for (std::size_t k = 0; k < c->found.points.size(); ++k) {
+            const auto& p = c->found.points[k];
             for (index_t e = 0; e < p.eigenvalues.size(); ++e)
-                eig.row(c.input.name, k, std::string(to_string(p.kind)), e, p.eigenvalues[e].real(), p.eigenvalues[e].imag());
-            plane.row(ci, c.input.name, k, std::string(to_string(p.kind)), a.cd(p.x), a.second(p.x));
+                eig.row(rows[ci].name(), k, std::string(to_string(p.kind)), e, p.eigenvalues[e].real(),
+                        p.eigenvalues[e].imag());
+            plane.row(ci, rows[ci].name(), k, std::string(to_string(p.kind)), a->cd(p.x), a->second(p.x),
+                      a->realization);
         }
-        ++ci;
+        for (std::size_t k = 0; k < c->found.starts.size(); ++k) {
+            const auto& o = c->found.starts[k];
+            st.row(rows[ci].name(), k, std::string(to_string(o.status)), o.iterations, o.factorisations, o.residual,
+                   o.q, o.point, o.message);
+        }
     }
     eig.save(out / "eigenvalues.csv");
-    CsvWriter st({"condition", "start", "status", "iterations", "factorisations", "residual", "q", "point", "message"});
-    for (const auto& c : a.conditions) {
-        if (!c.main) continue;
-        for (std::size_t k = 0; k < c.found.starts.size(); ++k) {
-            const auto& o = c.found.starts[k];
-            st.row(c.input.name, k, std::string(to_string(o.status)), o.iterations, o.factorisations, o.residual, o.q,
-                   o.point, o.message);
-        }
-    }
     st.save(out / "starts.csv");
     plane.save(out / "points_plane.csv");
     CsvWriter tr({"trajectory", "time_s", "cd_projection", "second_axis"});
-    for (std::size_t j = 0; j < a.trajectories.size(); ++j)
-        for (index_t k = 0; k < a.trajectories[j].cols(); ++k)
-            tr.row(a.trajectory_names[j], a.times[j][k], a.cd(a.trajectories[j].col(k)), a.second(a.trajectories[j].col(k)));
+    for (const auto& a : all)
+        for (std::size_t j = 0; j < a.trajectories.size(); ++j)
+            for (index_t k = 0; k < a.trajectories[j].cols(); ++k)
+                tr.row(a.prefix + a.trajectory_names[j], a.times[j][k], a.cd(a.trajectories[j].col(k)),
+                       a.second(a.trajectories[j].col(k)));
     tr.save(out / "trajectories.csv");
-    if (a.sweep) {
+    if (first.sweep) {
         CsvWriter sw({"pv", "condition", "point", "kind", "n_unstable", "cd_projection", "second_axis"});
-        for (const auto& c : a.conditions) {
+        for (const auto& c : first.conditions) {
             if (c.main) continue;
             for (std::size_t k = 0; k < c.found.points.size(); ++k) {
                 const auto& p = c.found.points[k];
-                sw.row(c.pv, c.input.name, k, std::string(to_string(p.kind)), p.n_unstable, a.cd(p.x), a.second(p.x));
+                sw.row(c.pv, c.input.name, k, std::string(to_string(p.kind)), p.n_unstable, first.cd(p.x),
+                       first.second(p.x));
             }
         }
         sw.save(out / "pv_sweep.csv");
     }
 }
 
-void write_manifest(const fs::path& out, const Analysis& a) {
-    auto m = Manifest::open(out, "Fixed points: " + a.title + (a.light.empty() ? "" : ", light " + a.light));
-    for (const auto& c : a.conditions) {
-        if (!c.main) continue;
-        m.number("stable points, " + c.input.name, double(c.found.count(FixedPointKind::stable)))
-            .number("saddles, " + c.input.name, double(c.found.count(FixedPointKind::saddle)))
-            .number("slow points, " + c.input.name, double(c.found.count(FixedPointKind::slow)))
-            .number("starts not converged, " + c.input.name, double(c.found.count(StartStatus::not_converged)));
+/// The points of one kind in order of CD projection: "cd;cd;…", their slowest eigenvalues and
+/// their numbers of unstable directions.
+std::array<std::string, 3> point_lists(const Listed& l, FixedPointKind kind) {
+    std::vector<std::tuple<double, double, int>> v;
+    for (const auto& p : l.c->found.points)
+        if (p.kind == kind) v.push_back({l.a->cd(p.x), double(p.max_real_eigenvalue), p.n_unstable});
+    std::sort(v.begin(), v.end());
+    std::array<std::string, 3> out;
+    for (const auto& [x, e, k] : v) {
+        const std::string sep = out[0].empty() ? "" : ";";
+        out[0] += sep + num(x, 3);
+        out[1] += sep + num(e, 3);
+        out[2] += sep + std::to_string(k);
     }
+    return out;
+}
+
+/// The attractor presets' picture: stable points within 0.25 of CD 0 and of CD 1 and, between
+/// them, a saddle with one unstable direction (whose stable manifold separates the two basins).
+bool attractor_pair(const Listed& l) {
+    bool pair = false;
+    for (const auto& s0 : l.c->found.points)
+        for (const auto& s1 : l.c->found.points)
+            for (const auto& m : l.c->found.points) {
+                if (s0.kind != FixedPointKind::stable || s1.kind != FixedPointKind::stable ||
+                    m.kind != FixedPointKind::saddle || m.n_unstable != 1)
+                    continue;
+                const double a = l.a->cd(s0.x), b = l.a->cd(s1.x), c = l.a->cd(m.x);
+                pair = pair || (std::abs(a) <= 0.25 && std::abs(b - 1) <= 0.25 && a < c && c < b);
+            }
+    return pair;
+}
+
+/// fixed_points_summary.csv: one row per listed condition (and per refused realisation).
+void write_summary(const fs::path& out, const std::vector<Analysis>& all) {
+    CsvWriter s({"realization", "condition", "stable", "stable_cd", "stable_slowest_eigenvalue", "saddles", "saddle_cd",
+                 "saddle_n_unstable", "slow", "other", "not_converged", "attractor_pair", "note"});
+    for (const auto& a : all) {
+        const std::string r = a.realization < 0 ? "" : std::to_string(a.realization);
+        if (!a.refused.empty()) s.row(r, "", 0, "", "", 0, "", "", 0, 0, 0, 0, a.refused);
+        for (const auto& c : a.conditions) {
+            if (!c.main) continue;
+            const Listed l{&a, &c};
+            const auto stable = point_lists(l, FixedPointKind::stable), saddle = point_lists(l, FixedPointKind::saddle);
+            const long other = c.found.count(FixedPointKind::marginal) + c.found.count(FixedPointKind::unstable);
+            s.row(r, c.input.name, c.found.count(FixedPointKind::stable), stable[0], stable[1],
+                  c.found.count(FixedPointKind::saddle), saddle[0], saddle[2], c.found.count(FixedPointKind::slow),
+                  other, c.found.count(StartStatus::not_converged), int(attractor_pair(l)), "");
+        }
+    }
+    s.save(out / "fixed_points_summary.csv");
+}
+
+void write_manifest(const fs::path& out, const std::vector<Analysis>& all, const std::string& title) {
+    auto m = Manifest::open(out, title);
+    int analysed = 0, pairs = 0;
+    for (const auto& a : all) {
+        analysed += a.refused.empty();
+        bool pair = false;
+        for (const auto& c : a.conditions) {
+            if (!c.main) continue;
+            const std::string name = a.prefix + c.input.name;
+            pair = pair || attractor_pair({&a, &c});
+            m.number("stable points, " + name, double(c.found.count(FixedPointKind::stable)))
+                .number("saddles, " + name, double(c.found.count(FixedPointKind::saddle)))
+                .number("slow points, " + name, double(c.found.count(FixedPointKind::slow)))
+                .number("starts not converged, " + name, double(c.found.count(StartStatus::not_converged)));
+        }
+        pairs += pair;
+    }
+    if (all.size() > 1)
+        m.number("realisations analysed", analysed)
+            .number("realisations with stable points at CD 0 and 1 and a 1-unstable-direction saddle between", pairs);
     m.save();
 }
 
@@ -444,36 +623,39 @@ bool has_kind(const std::vector<const Condition*>& cs, const std::string& kind) 
     return false;
 }
 
-void draw_figures(const fs::path& out, const Analysis& a) {
+void draw_figures(const fs::path& out, const std::vector<Analysis>& all) {
     const char* colours[6] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
-    // Conditions as numbered in points_plane.csv (main ones), and which of them are drawn.
+    // The plane is drawn for the first analysed realisation (each has its own axes).
+    const Analysis& a = *std::find_if(all.begin(), all.end(), [](const Analysis& x) { return x.refused.empty(); });
+    // Conditions as numbered in points_plane.csv, and which of them are drawn in the plane.
+    const std::vector<Listed> rows = listed(all);
     std::vector<const Condition*> main;
-    for (const auto& c : a.conditions)
-        if (c.main) main.push_back(&c);
+    for (const auto& l : rows) main.push_back(l.c);
     std::vector<int> shown;
-    for (std::size_t c = 0; c < main.size() && shown.size() < 6; ++c)
-        if (main[c]->in_plane) shown.push_back(int(c));
+    for (std::size_t c = 0; c < rows.size() && shown.size() < 6; ++c)
+        if (rows[c].a == &a && rows[c].c->in_plane) shown.push_back(int(c));
     const std::vector<std::string> kinds = {"stable", "saddle", "slow", "marginal", "unstable"};
+    const std::string which = a.prefix.empty() ? "" : ", realisation " + std::to_string(a.realization);
     {
         Gnuplot fig(out / "fixed_points.png", 1000, 800);
         fig << "set datafile separator ','\nset key outside right top\nset grid\n"
             << "set xlabel " << gnuplot_quote(a.a_label) << "\nset ylabel " << gnuplot_quote(a.b_label) << "\n"
-            << "set title " << gnuplot_quote("Fixed points over the trials, " + a.title) << " noenhanced\n"
-            << "plot " << q(out / "trajectories.csv")
-            << " using (strcol(1) eq 'right' ? $3 : 1/0):4 with lines lw 2 lc rgb '#2166ac' title 'right trial', '' "
-               "using (strcol(1) eq 'left' ? $3 : 1/0):4 with lines lw 2 lc rgb '#b2182b' title 'left trial'";
+            << "set title " << gnuplot_quote("Fixed points over the trials, " + a.title + which) << " noenhanced\n"
+            << "plot " << q(out / "trajectories.csv") << " using (strcol(1) eq " << gnuplot_quote(a.prefix + "right")
+            << " ? $3 : 1/0):4 with lines lw 2 lc rgb '#2166ac' title 'right trial', '' using (strcol(1) eq "
+            << gnuplot_quote(a.prefix + "left") << " ? $3 : 1/0):4 with lines lw 2 lc rgb '#b2182b' title 'left trial'";
         for (std::size_t j = 0; j < shown.size(); ++j)
             for (const auto& k : kinds) {
-                const Condition* c = main[std::size_t(shown[j])];
-                if (!has_kind({c}, k)) continue;
+                const Listed& l = rows[std::size_t(shown[j])];
+                if (!has_kind({l.c}, k)) continue;
                 fig << ", " << q(out / "points_plane.csv") << " using ($1 == " << shown[j] << " && strcol(4) eq '" << k
                     << "' ? $5 : 1/0):6 with points " << kind_style(k) << " lc rgb '" << colours[j] << "' title "
-                    << gnuplot_quote(k + ", " + c->input.name) << " noenhanced";
+                    << gnuplot_quote(k + ", " + l.name()) << " noenhanced";
             }
         fig << "\n";
         fig.caption("Fixed points (filled circles stable, triangles saddles, crosses slow points) of the "
-                    "unperturbed delay over the noise-free right and left trials, in the plane of " + a.a_label +
-                    " and " + a.b_label);
+                    "unperturbed delay over the noise-free right and left trials" + which + ", in the plane of " +
+                    a.a_label + " and " + a.b_label);
         fig.render();
     }
     bool any_point = false;
@@ -491,14 +673,35 @@ void draw_figures(const fs::path& out, const Analysis& a) {
                 // Later conditions drawn smaller: identical spectra (a linear model) stay visible as rings.
                 const double size = 1.2 + 0.6 * double(std::min<std::size_t>(main.size(), 6) - 1 - c);
                 fig << (first ? "" : ", ") << q(out / "eigenvalues.csv") << " using (strcol(1) eq "
-                    << gnuplot_quote(main[c]->input.name) << " && strcol(3) eq '" << k << "' ? $5 : 1/0):6 with points "
+                    << gnuplot_quote(rows[c].name()) << " && strcol(3) eq '" << k << "' ? $5 : 1/0):6 with points "
                     << kind_style(k, size) << " lc rgb '" << colours[c] << "' title "
-                    << gnuplot_quote(k + ", " + main[c]->input.name) << " noenhanced";
+                    << gnuplot_quote(k + ", " + rows[c].name()) << " noenhanced";
                 first = false;
             }
         fig << "\n";
-        fig.caption("Eigenvalues of the Jacobian at every point found (symbol: the point's kind; colour: condition); "
-                    "a positive real part is an unstable direction");
+        fig.caption("Eigenvalues of the Jacobian at every point found (symbol: the point's kind; colour: condition" +
+                    std::string(main.size() > 6 ? ", the first 6" : "") + "); a positive real part is an unstable "
+                    "direction");
+        fig.render();
+    }
+    if (all.size() > 1 && any_point) {
+        // The answer at a glance: where each realisation's points lie on its own coding direction.
+        const char* kc[5] = {"#1a1a1a", "#d95f02", "#7570b3", "#1b9e77", "#e7298a"};
+        Gnuplot fig(out / "realizations.png", 1000, 700);
+        fig << "set datafile separator ','\nset key outside right top\nset grid\nset xlabel 'realisation'\n"
+            << "set ylabel 'CD projection (right trial 1, left 0)'\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n"
+            << "set title " << gnuplot_quote("Fixed points of each realisation, " + a.title) << " noenhanced\nplot ";
+        bool first = true;
+        for (std::size_t k = kinds.size(); k-- > 0;) {  // stable points last: drawn on top
+            if (!has_kind(main, kinds[k])) continue;
+            fig << (first ? "" : ", ") << q(out / "points_plane.csv") << " using 7:(strcol(4) eq '" << kinds[k]
+                << "' ? $5 : 1/0) with points " << kind_style(kinds[k], k == 0 ? 2.2 : 1.4) << " lc rgb '" << kc[k]
+                << "' title '" << kinds[k] << "'";
+            first = false;
+        }
+        fig << "\n";
+        fig.caption("Every point found, per realisation, on that realisation's coding direction: discrete attractors "
+                    "are stable points at 0 and 1 with a saddle between");
         fig.render();
     }
     if (a.sweep) {
@@ -538,10 +741,9 @@ void draw_figures(const fs::path& out, const Analysis& a) {
 
 int main(int argc, char** argv) {
     PresetChoice preset;
-    std::string pv_type;
+    std::string pv_type, epoch, realizations;
     int starts = 0, threads = 0;
     double noise = -1, time_ms = -1;
-    std::string epoch;
     std::uint64_t seed = 1;
     examples::OutputOptions options;
     examples::TrainedNetworkOptions net;
@@ -555,6 +757,8 @@ int main(int argc, char** argv) {
         app.add_option("--pv-type", pv_type, "discrete presets: bilateral (default), ipsilateral (hemisphere 1) or "
                                              "contralateral (hemisphere 2) light");
         examples::add_trained_network_options(app, net);
+        app.add_option("--realizations", realizations,
+                       "analyse these realisations of the training folder: all, or numbers and ranges (0-4,7)");
         app.add_option("--epoch", epoch, "trained network: input averaged over this epoch (default delay)");
         app.add_option("--time", time_ms, "trained network: input at this time, ms from the trial start")
             ->check(examples::finite_in(0, 1e9));
@@ -587,29 +791,38 @@ int main(int argc, char** argv) {
             require(epoch.empty() || time_ms < 0, "--epoch", epoch, "cannot be combined with --time");
             examples::check_trained_network_options(net);
         }
+        require(realizations.empty() || !net.training_dir.empty(), "--realizations", realizations,
+                "needs --training (a training folder)");
+        require(realizations.empty() || net.realization < 0, "--realizations", realizations,
+                "cannot be combined with --realization");
+        if (!realizations.empty()) realization_list(realizations, -1);  // the syntax, before any output
         FixedPointOptions fpo;
         fpo.threads = threads;
         preset.starts = starts ? starts : (is_preset ? 512 : 1024);
         preset.noise = noise >= 0 ? noise : (is_preset ? 3.0 : 0.5);
         preset.seed = seed;
-        TrainedInputChoice input;
-        if (!epoch.empty()) input.epoch = epoch;
-        input.time_ms = time_ms;
+        TrainedSearch search{{}, preset.starts, preset.noise, seed, fpo};
+        if (!epoch.empty()) search.input.epoch = epoch;
+        search.input.time_ms = time_ms;
         OutputFolder folder(options.dir, {net.training_dir});
         const fs::path& out = folder.path();
-        const Analysis a = !is_preset ? trained_analysis(net, input, preset.starts, preset.noise, seed, fpo)
-                           : preset.name.rfind("continuous", 0) == 0 ? continuous_analysis(preset, fpo)
-                                                                     : discrete_analysis(preset, fpo);
-        for (const auto& c : a.conditions) {
-            if (!c.main) continue;
-            std::cerr << c.input.name << ": " << c.found.count(FixedPointKind::stable) << " stable, "
-                      << c.found.count(FixedPointKind::saddle) << " saddles, " << c.found.count(FixedPointKind::marginal)
-                      << " marginal, " << c.found.count(FixedPointKind::slow) << " slow, "
-                      << c.found.count(StartStatus::not_converged) << " starts not converged\n";
-        }
-        write_data(out, a);
-        write_manifest(out, a);
-        if (examples::figures_wanted(options)) draw_figures(out, a);
+        const std::vector<Analysis> all = !is_preset ? trained_analyses(net, realizations, search)
+                                          : preset.name.rfind("continuous", 0) == 0
+                                              ? std::vector{continuous_analysis(preset, fpo)}
+                                              : std::vector{discrete_analysis(preset, fpo)};
+        for (const auto& l : listed(all))
+            std::cerr << l.name() << ": " << l.c->found.count(FixedPointKind::stable) << " stable, "
+                      << l.c->found.count(FixedPointKind::saddle) << " saddles, "
+                      << l.c->found.count(FixedPointKind::marginal) << " marginal, "
+                      << l.c->found.count(FixedPointKind::slow) << " slow, "
+                      << l.c->found.count(StartStatus::not_converged) << " starts not converged\n";
+        const Analysis& a = all.front();
+        const std::string title = "Fixed points: " + a.title + (a.light.empty() ? "" : ", light " + a.light) +
+                                  (realizations.empty() ? "" : ", realisations " + realizations);
+        write_data(out, all);
+        write_summary(out, all);
+        write_manifest(out, all, title);
+        if (examples::figures_wanted(options)) draw_figures(out, all);
         folder.commit();
         std::cerr << "output in " << folder.target().string() << " (" << elapsed() << " s)\n";
     });
