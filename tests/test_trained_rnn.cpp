@@ -895,7 +895,7 @@ TEST_CASE("rajan_training trains tanh networks: targets in (-1, 1) through atanh
     CHECK_THROWS_WITH_AS(load_trained_rnn(dir), doctest::Contains("transfer"), file_error);
 }
 
-TEST_CASE("rajan_training: the logistic default is unchanged; transfer names, ranges and the seed protocol") {
+TEST_CASE("rajan_training: the logistic default is unchanged, transfer names, ranges and the seed protocol") {
     SyntheticTargetOptions so;
     so.neurons = 12;
     so.presample_ms = 100, so.sample_ms = 100, so.delay_ms = 200, so.response_ms = 100;

@@ -231,6 +231,18 @@ expect_late_error "fixed_points --time 1e8 (late)" "$fixed" --training "$T/train
 same_tree "$T/fp" "$T/fp.ref" "fixed_points --time 1e8"
 expect_late_error "fixed_points --epoch nope (late)" "$fixed" --training "$T/training" --epoch nope --out "$T/fp"
 same_tree "$T/fp" "$T/fp.ref" "fixed_points --epoch nope"
+# Several realisations (--realizations): malformed lists early, realisations the folder lacks late.
+expect_error "fixed_points --realizations without --training" "$fixed" "${fp_small[@]}" --realizations all --out "$T/x"
+expect_error "fixed_points --realizations 3-1" "$fixed" --training "$T/training" --realizations 3-1 --out "$T/x"
+expect_error "fixed_points --realizations with --realization" "$fixed" --training "$T/training" --realizations all \
+  --realization 0 --out "$T/x"
+expect_late_error "fixed_points --realizations 0-5 (2 in the folder)" "$fixed" --training "$T/training" \
+  --realizations 0-5 --out "$T/x"
+# The fixture's networks end right and left trials alike: every realisation is listed as not
+# analysed, so the run fails late and leaves no folder.
+expect_late_error "fixed_points --realizations all, none separates (late)" "$fixed" --training "$T/training" \
+  --realizations all --starts 16 --no-figures --out "$T/fp_all"
+[ ! -e "$T/fp_all" ] || fail "a refused fixed_points --realizations run created its output folder"
 no_temporaries "$T" "fixed_points late refusal"
 same_tree "$T/training" "$T/training.ref" "fixed_points read the training folder"
 
