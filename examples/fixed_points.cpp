@@ -585,24 +585,28 @@ void write_summary(const fs::path& out, const std::vector<Analysis>& all) {
 
 void write_manifest(const fs::path& out, const std::vector<Analysis>& all, const std::string& title) {
     auto m = Manifest::open(out, title);
-    int analysed = 0, pairs = 0;
+    int analysed = 0, pairs = 0, two_stable = 0;
     for (const auto& a : all) {
         analysed += a.refused.empty();
-        bool pair = false;
+        bool pair = false, two = false;
         for (const auto& c : a.conditions) {
             if (!c.main) continue;
-            const std::string name = a.prefix + c.input.name;
             pair = pair || attractor_pair({&a, &c});
+            two = two || c.found.count(FixedPointKind::stable) == 2;
+            if (all.size() > 1) continue;  // per realisation: fixed_points_summary.csv (the report's table)
+            const std::string name = a.prefix + c.input.name;
             m.number("stable points, " + name, double(c.found.count(FixedPointKind::stable)))
                 .number("saddles, " + name, double(c.found.count(FixedPointKind::saddle)))
                 .number("slow points, " + name, double(c.found.count(FixedPointKind::slow)))
                 .number("starts not converged, " + name, double(c.found.count(StartStatus::not_converged)));
         }
         pairs += pair;
+        two_stable += a.refused.empty() && two;
     }
     if (all.size() > 1)
         m.number("realisations analysed", analysed)
-            .number("realisations with stable points at CD 0 and 1 and a 1-unstable-direction saddle between", pairs);
+            .number("realisations with stable points at CD 0 and 1 and a 1-unstable-direction saddle between", pairs)
+            .number("realisations with exactly two stable points", two_stable);
     m.save();
 }
 

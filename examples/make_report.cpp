@@ -55,11 +55,9 @@ int main(int argc, char** argv) {
             const auto figures = write_report(out, report, opt);
             std::cerr << "report: " << report << " (" << figures.size() << " figures)\n";
             if (!dest) return;
-            // Copy only what the report shows: the manifests and PNGs, keeping the folders.
+            // Copy only what the report reads (manifests, PNGs, fixed-point summaries), keeping the folders.
             for (const auto& e : fs::recursive_directory_iterator(out)) {
-                if (!e.is_regular_file() || hidden(out, e.path())) continue;
-                const auto name = e.path().filename();
-                if (e.path().extension() != ".png" && name != Manifest::file_name) continue;
+                if (!e.is_regular_file() || hidden(out, e.path()) || !report_reads(e.path())) continue;
                 const fs::path target = dest->path() / fs::relative(e.path(), out);
                 fs::create_directories(target.parent_path());
                 fs::copy_file(e.path(), target, fs::copy_options::overwrite_existing);

@@ -123,3 +123,11 @@ TEST_CASE("write_report: a fixed_points folder's summary becomes a table of poin
            "other,not_converged,attractor_pair,note\n0,delay,2\n";
     CHECK_THROWS_AS(write_report(root, root / "report.md"), file_error);
 }
+
+TEST_CASE("report_reads: the files a gallery must copy for the report to show the same") {
+    CHECK(report_reads("a/manifest.json"));
+    CHECK(report_reads("a/b/figure.png"));
+    CHECK(report_reads("fp/fixed_points_summary.csv"));  // rendered as a table
+    CHECK_FALSE(report_reads("fp/fixed_points.csv"));
+    CHECK_FALSE(report_reads("training/J_trained_0.npy"));
+}

@@ -105,7 +105,15 @@ inline std::string fixed_point_summary_table(const std::filesystem::path& csv) {
     return md.str() + "\n";
 }
 
+inline constexpr const char* fixed_point_summary_file = "fixed_points_summary.csv";
 }  // namespace detail
+
+/// Whether `write_report` reads this file of an output folder: the manifests, the figures and
+/// the fixed-point summaries (a gallery copies exactly these).
+inline bool report_reads(const std::filesystem::path& file) {
+    const auto name = file.filename();
+    return file.extension() == ".png" || name == Manifest::file_name || name == detail::fixed_point_summary_file;
+}
 
 struct ReportOptions {
     std::string title = "neurodyn report";
@@ -165,9 +173,9 @@ inline std::vector<std::string> write_report(const std::filesystem::path& root,
             }
             md << "\n";
         }
-        if (fs::exists(dir / "fixed_points_summary.csv"))
+        if (fs::exists(dir / detail::fixed_point_summary_file))
             md << "Fixed points per realisation and input condition:\n\n"
-               << detail::fixed_point_summary_table(dir / "fixed_points_summary.csv");
+               << detail::fixed_point_summary_table(dir / detail::fixed_point_summary_file);
         for (const auto& f : m.figures()) {
             const fs::path png = dir / f.file;
             const std::string key = fs::relative(png, root).generic_string();
