@@ -122,9 +122,7 @@ public:
         SessionUnit out = SessionUnit::from_spikes(times_.at(u), trial_of_.at(u), n_trials);
         std::vector<double>().swap(times_[u]);
         std::vector<std::size_t>().swap(trial_of_[u]);
-        out.spike_width = spike_width;
-        out.first_trial = 0;
-        out.last_trial = n_trials - 1;
+        out.spike_width = spike_width;  // from_spikes analyses every trial
         return out;
     }
 

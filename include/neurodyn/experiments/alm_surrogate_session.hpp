@@ -472,10 +472,7 @@ inline Session alm_surrogate_session(const AlmSurrogateOptions& o) {
         s.trials[std::size_t(k)] = sl.trial;
         spikes.add(std::size_t(k), sl.spikes);
     };
-    EnsembleOptions eo;
-    eo.threads = o.threads;
-    eo.progress = o.progress;
-    for_each_trial(n_trials, batch, simulate, reduce, eo);
+    for_each_trial(n_trials, batch, simulate, reduce, EnsembleOptions{.threads = o.threads, .progress = o.progress});
 
     s.units.reserve(o.units);
     for (std::size_t u = 0; u < o.units; ++u) s.units.push_back(spikes.unit(u, std::size_t(n_trials), units[u].spike_width_ms));

@@ -251,10 +251,7 @@ Session synthetic_session_from(const RateSource& source, const std::vector<doubl
         s.trials[std::size_t(k)] = sl.trial;
         spikes.add(std::size_t(k), sl.spikes);
     };
-    EnsembleOptions eo;
-    eo.threads = o.threads;
-    eo.progress = o.progress;
-    for_each_trial(o.trials, batch, simulate, reduce, eo);
+    for_each_trial(o.trials, batch, simulate, reduce, EnsembleOptions{.threads = o.threads, .progress = o.progress});
 
     s.units.reserve(o.units);
     for (std::size_t u = 0; u < o.units; ++u) s.units.push_back(spikes.unit(u, std::size_t(o.trials), params[u].spike_width));
