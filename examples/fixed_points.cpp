@@ -691,9 +691,17 @@ void draw_figures(const fs::path& out, const std::vector<Analysis>& all) {
     if (all.size() > 1 && any_point) {
         // The answer at a glance: where each realisation's points lie on its own coding direction.
         const char* kc[5] = {"#1a1a1a", "#d95f02", "#7570b3", "#1b9e77", "#e7298a"};
+        // Every listed realisation keeps its place on the axis, analysed or not.
+        index_t lo = all.front().realization, hi = lo;
+        std::string skipped;
+        for (const auto& r : all) {
+            lo = std::min(lo, r.realization), hi = std::max(hi, r.realization);
+            if (!r.refused.empty()) skipped += (skipped.empty() ? "" : ", ") + std::to_string(r.realization);
+        }
         Gnuplot fig(out / "realizations.png", 1000, 700);
         fig << "set datafile separator ','\nset key outside right top\nset grid\nset xlabel 'realisation'\n"
-            << "set ylabel 'CD projection (right trial 1, left 0)'\nset xtics 1\nset offsets 0.5, 0.5, 0, 0\n"
+            << "set ylabel 'CD projection (right trial 1, left 0)'\nset xtics 1\nset xrange [" << num(lo - 0.5, 3)
+            << ":" << num(hi + 0.5, 3) << "]\n"
             << "set title " << gnuplot_quote("Fixed points of each realisation, " + a.title) << " noenhanced\nplot ";
         bool first = true;
         for (std::size_t k = kinds.size(); k-- > 0;) {  // stable points last: drawn on top
@@ -705,7 +713,10 @@ void draw_figures(const fs::path& out, const std::vector<Analysis>& all) {
         }
         fig << "\n";
         fig.caption("Every point found, per realisation, on that realisation's coding direction: discrete attractors "
-                    "are stable points at 0 and 1 with a saddle between");
+                    "are stable points at 0 and 1 with a saddle between" +
+                    (skipped.empty() ? std::string()
+                                     : "; not analysed (right and left trials end alike, no coding direction): " +
+                                           skipped));
         fig.render();
     }
     if (a.sweep) {
