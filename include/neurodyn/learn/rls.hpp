@@ -265,7 +265,9 @@ inline void block_columns8(T* P, index_t ld, const T* __restrict k, const T* __r
             k7 = k[j + 7];
     const T r0 = r[j], r1 = r[j + 1], r2 = r[j + 2], r3 = r[j + 3], r4 = r[j + 4], r5 = r[j + 5], r6 = r[j + 6],
             r7 = r[j + 7];
-    auto row = [&](index_t i, T& p0, T& p1, T& p2, T& p3, T& p4, T& p5, T& p6, T& p7) {
+    // always_inline: a row is the body of the SIMD loops below; left as a call (GCC may, in a
+    // large translation unit) the loops do not vectorise and the pass is several times slower.
+    auto row = [&](index_t i, T& p0, T& p1, T& p2, T& p3, T& p4, T& p5, T& p6, T& p7) __attribute__((always_inline)) {
         const T ki = k[i];
         p0 = P0[i] + mc * (ki * k0), p1 = P1[i] + mc * (ki * k1), p2 = P2[i] + mc * (ki * k2);
         p3 = P3[i] + mc * (ki * k3), p4 = P4[i] + mc * (ki * k4), p5 = P5[i] + mc * (ki * k5);
@@ -625,6 +627,7 @@ public:
         if (whole_) k_.noalias() = P_.topLeftCorner(n_, n_).template selfadjointView<Eigen::Lower>() * r;
         else k_.noalias() = P_.template selfadjointView<Eigen::Lower>() * r;
         set_gain(r);
+        backward_ = false;
         return c_;
     }
 
@@ -659,7 +662,11 @@ public:
     /// pieces are independent: the 8 weight pieces and the 8 pieces of P go to the threads as
     /// one list, alternating, so the threads mix the weight pass (bound by memory) with the
     /// pass over P (four streams per column block, closer to bound by the core); one fork/join
-    /// per step and no barrier between the passes (measured 1–4 % faster than two calls). The numbers are bitwise those of the two separate calls. W must
+    /// per step and no barrier between the passes (measured 1–4 % faster than two calls). The
+    /// numbers are bitwise those of the two separate calls, except up to rls_whole_max_size:
+    /// there the single loop runs through the columns backwards on every second call after a
+    /// gain() (see whole_weights_and_gain), which reorders the sums W r and P r: rounding
+    /// differences only, and the same in every run of the same calls. W must
     /// have size() columns. Returns the new c.
     ///
     /// \code
@@ -830,10 +837,14 @@ private:
         if constexpr (Next) k_ = kn_.head(n_);
     }
 
-    /// update_weights_and_gain for a padded P (block lower triangle) and a W padded to the same rows: each block of 8
-    /// columns updates W and then P (one pass over the step's data instead
-    /// of two). Every number is computed as in update_columns and block_columns8, so the
-    /// result is bitwise that of the two separate calls.
+    /// update_weights_and_gain for a padded P (block lower triangle) and a W padded to the same
+    /// rows: each block of 8 columns updates W and then P (one pass over the step's data
+    /// instead of two). Every number is computed as in update_columns and block_columns8; the
+    /// first call after gain() runs forwards and is bitwise the two separate calls. Later calls
+    /// alternate direction: at N = 87 the step's ~95 KB do not fit L1 (32–48 KB), and in one
+    /// direction every block misses it; turning round, a call starts on the blocks the previous
+    /// one left in L1 (one FORCE step 3.2 → 2.3 µs, docs/force_training.md). The element-wise
+    /// updates of W and P are the same either way; the sums z and k_next change order.
     void whole_weights_and_gain(Matrix<T>& W, T s, const Vector<T>& e, const Vector<T>& r_next, Vector<T>& z) {
         const T mc = -c_, il = T(1.0 / lambda_);
         const bool forget = lambda_ != 1.0;
@@ -844,19 +855,23 @@ private:
         const index_t ld = ld_, n = n_;
         T* Wd = W.data();
         T* P = P_.data();
-        index_t j = 0;
-        for (; j + 8 <= n; j += 8) {
-            T sk[8];
-            for (int c = 0; c < 8; ++c) sk[c] = s * k_[j + c];
-            detail::update_and_accumulate8(Wd + j * ld, ld, e.data(), z.data(), sk, rp_.data() + j, ld);
+        auto unit = [&](index_t j) {  // the columns [j, j + 8) of W and of P
+            if (j + 8 <= n) {
+                T sk[8];
+                for (int c = 0; c < 8; ++c) sk[c] = s * k_[j + c];
+                detail::update_and_accumulate8(Wd + j * ld, ld, e.data(), z.data(), sk, rp_.data() + j, ld);
+            } else {
+                detail::update_columns(Wd, ld, e.data(), z.data(), s, k_.data(), rp_.data(), j, n);  // W: the rest
+            }
             if (forget) detail::block_columns8<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
             else detail::block_columns8<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
-        }
-        detail::update_columns(Wd, ld, e.data(), z.data(), s, k_.data(), rp_.data(), j, n);  // W: the rest
-        if (j < ld) {  // P's last block (its padding columns are 0)
-            if (forget) detail::block_columns8<true, true>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
-            else detail::block_columns8<true, false>(P, ld, kp_.data(), rp_.data(), kn_.data(), mc, il, j);
-        }
+        };
+        // Successive calls run through the columns in opposite directions (see above).
+        if (!backward_)
+            for (index_t j = 0; j < ld; j += 8) unit(j);
+        else
+            for (index_t j = ld; j > 0; j -= 8) unit(j - 8);
+        backward_ = !backward_;
         k_ = kn_.head(n_);
         set_gain(r_next);
     }
@@ -883,6 +898,7 @@ private:
                              // times its own kind of call, so the timings compare like with like
     T c_ = T(0), rPr_ = T(0);
     bool prepared_ = false;
+    bool backward_ = false;  // direction of the next whole pass (alternates; gain() restarts it)
 };
 
 /// W ← W + s·e·kᵀ and z = W_new r in the same read-modify-write pass over W (column-major):
