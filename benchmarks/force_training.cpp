@@ -3,24 +3,27 @@
 //
 //   force_training/iteration/<impl>/87     impl: neurodyn | straightforward
 //       2 conditions × (training trial + test trial) × 6000 steps, an RLS update on every
-//       training step (N = 87, the ALM-like synthetic targets, frozen OU inputs, g = 1.2).
-//       Counters: per_iteration (s), per_step (mean over the 24000 steps), bytes_per_second
+//       training step, each test trial scored with pVar (N = 87, the ALM-like synthetic
+//       targets, frozen OU inputs, g = 1.2). The library's row is one call of train() per
+//       iteration (its test trials run on two threads at once, ForceOptions::concurrent_tests);
+//       the straightforward one runs everything in turn on one thread. Wall time.
+//       Counters: per_iteration (s), per_step (per_iteration / 24000), bytes_per_second
 //       (bytes each implementation must move: a fused training step 3N²·s, a test step N²·s;
 //       straightforward 7N²·s and N²·s), speedup (straightforward / neurodyn, neurodyn rows),
-//       train_step / test_step (mean time of a learning step and of a test step).
+//       best_iteration, cpu_main_thread (CPU time of the calling thread per iteration), and
+//       train_step / test_step: the fastest of three single training and test trials, per step
+//       (one thread).
 //   force_training/iteration/seed/87
-//       the same iteration under the seed protocol (learn/seed_protocol.hpp).
+//       the same iteration under the seed protocol (learn/seed_protocol.hpp; its test trials
+//       continue the carried states, so they run in turn).
 //   force_training/realizations/<mode>/87/2   mode: sequential | concurrent
-//       two realisations (independent networks and inputs) one iteration each, one after the
-//       other or one per core (std::thread); `identical` = 1 when the concurrent weights are
-//       bitwise the sequential ones.
+//       two realisations (independent networks and inputs) one iteration each (training and
+//       test trials called one by one, on the calling thread), one after the other or one per
+//       core (std::thread); `identical` = 1 when the concurrent weights are bitwise the
+//       sequential ones.
 //
-// The iteration benchmarks report the CPU time of the (single) benchmark thread: on a shared,
-// loaded machine it does not count the time the thread waits for a core, which wall time does.
-// The realisation benchmarks use wall time (they time two threads at once).
-//
-// Build with -DNEURODYN_BUILD_BENCHMARKS=ON -DNEURODYN_NATIVE=ON; on a shared machine compare
-// ratios from one run and repeat.
+// Wall time throughout: on a shared, loaded machine compare ratios from one run and repeat.
+// Build with -DNEURODYN_BUILD_BENCHMARKS=ON -DNEURODYN_NATIVE=ON.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -93,25 +96,42 @@ void BM_neurodyn(benchmark::State& st, ForceProtocol protocol) {
     const Task& t = task();
     ForceOptions o = protocol == ForceProtocol::seed ? ForceOptions::seed_protocol() : ForceOptions{};
     o.progress = Progress::off;
+    o.pvar_threshold = 1.0;  // never reached: every train() below runs one whole iteration
     ForceTrainer tr(t.network(1), t.R, t.inputs(1), o);
-    iteration(tr);  // warm: the first iteration touches every page
-    double total = 0, best = 1e300, train = 0;
+    auto one_iteration = [&] {  // what train() does per iteration: train, test (concurrently), score
+        tr.options().max_iterations = tr.iteration() + 1;
+        tr.train();
+    };
+    one_iteration();  // warm: the first iteration touches every page and makes the test worker
+    double total = 0, best = 1e300, cpu = 0;
     for (auto _ : st) {
-        const double t0 = thread_cpu();
-        for (index_t c = 0; c < 2; ++c) tr.train_trial(c);
-        const double t1 = thread_cpu();
-        for (index_t c = 0; c < 2; ++c) benchmark::DoNotOptimize(tr.test(c).data());
-        const double sec = thread_cpu() - t0;
+        const double c0 = thread_cpu();
+        const auto t0 = std::chrono::steady_clock::now();
+        one_iteration();
+        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        cpu += thread_cpu() - c0;
+        st.SetIterationTime(sec);
         total += sec;
-        train += t1 - t0;
         best = std::min(best, sec);
     }
-    counters(st, total / double(st.iterations()), true);
+    const double iterations = double(std::max<int64_t>(1, st.iterations()));
+    counters(st, total / iterations, true);
     st.counters["best_iteration"] = best;
-    // Mean time of a training step (RLS update) and of a test step.
-    st.counters["train_step"] = train / double(st.iterations()) / (2 * double(t.K));
-    st.counters["test_step"] = (total - train) / double(st.iterations()) / (2 * double(t.K));
-    if (protocol == ForceProtocol::textbook && g_reference.count("iteration")) st.counters["speedup"] = g_reference["iteration"] / (total / double(st.iterations()));
+    st.counters["cpu_main_thread"] = cpu / iterations;
+    // The parts on one thread, as a step costs: the fastest of three training and test trials.
+    double train = 1e300, test = 1e300;
+    for (int rep = 0; rep < 3; ++rep) {
+        auto t0 = std::chrono::steady_clock::now();
+        tr.train_trial(rep % 2);
+        auto t1 = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(tr.test(rep % 2).data());
+        auto t2 = std::chrono::steady_clock::now();
+        train = std::min(train, std::chrono::duration<double>(t1 - t0).count());
+        test = std::min(test, std::chrono::duration<double>(t2 - t1).count());
+    }
+    st.counters["train_step"] = train / double(t.K);
+    st.counters["test_step"] = test / double(t.K);
+    if (protocol == ForceProtocol::textbook && g_reference.count("iteration")) st.counters["speedup"] = g_reference["iteration"] / (total / iterations);
 }
 
 /// The same iteration written straight from the equations with Eigen (what a user would write).
@@ -149,16 +169,28 @@ void BM_straightforward(benchmark::State& st) {
             x += 0.1 * (z + H[c].col(s) - x);
         }
     };
-    auto it = [&] {
+    Matrix<double> R[2];
+    for (int c = 0; c < 2; ++c) {
+        R[c].resize(n, K);
+        for (index_t i = 0; i < n; ++i)
+            for (index_t k = 0; k < K; ++k) R[c](i, k) = t.R(std::size_t(c), std::size_t(i), std::size_t(k));
+    }
+    auto it = [&] {  // train both conditions, then test and score each with pVar
         for (int c = 0; c < 2; ++c) trial(c, true);
-        for (int c = 0; c < 2; ++c) trial(c, false), benchmark::DoNotOptimize(rates.data());
+        for (int c = 0; c < 2; ++c) {
+            trial(c, false);
+            const double d = (R[c] - rates).squaredNorm(), v = (R[c].array() - R[c].mean()).square().sum();
+            benchmark::DoNotOptimize(1.0 - d / v);
+        }
     };
     it();
     double total = 0;
     for (auto _ : st) {
-        const double t0 = thread_cpu();
+        const auto t0 = std::chrono::steady_clock::now();
         it();
-        total += thread_cpu() - t0;
+        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        st.SetIterationTime(sec);
+        total += sec;
     }
     counters(st, total / double(st.iterations()), false);
     g_reference["iteration"] = total / double(st.iterations());
@@ -208,15 +240,18 @@ void BM_realizations(benchmark::State& st, bool concurrent) {
 int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     benchmark::RegisterBenchmark("force_training/iteration/straightforward/87", BM_straightforward)
+        ->UseManualTime()
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
     benchmark::RegisterBenchmark("force_training/iteration/87",
                                  [](benchmark::State& s) { BM_neurodyn(s, ForceProtocol::textbook); })
+        ->UseManualTime()
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
     // The seed protocol: two passes over P per learning step (its gain of the updated P).
     benchmark::RegisterBenchmark("force_training/iteration/seed/87",
                                  [](benchmark::State& s) { BM_neurodyn(s, ForceProtocol::seed); })
+        ->UseManualTime()
         ->Unit(benchmark::kMillisecond)
         ->MinTime(1.0);
     benchmark::RegisterBenchmark("force_training/realizations/sequential/87/2",

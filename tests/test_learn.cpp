@@ -256,6 +256,22 @@ TEST_CASE("update_weights_and_gain, small N with W padded like P: the two separa
     }
 }
 
+TEST_CASE_TEMPLATE("halves_product: either half first gives bitwise the same product", T, double, float) {
+    // The trainer's test steps alternate the order; the numbers must not depend on it.
+    for (index_t cols : {7, 87, 88, 120, 128, 200}) {
+        CAPTURE(cols);
+        const Matrix<T> A = Matrix<T>::Random(cols + 1, cols);
+        const Vector<T> r = Vector<T>::Random(cols);
+        Vector<T> a(cols + 1), b(cols + 1);
+        learn::detail::halves_product(A, r, a, false);
+        learn::detail::halves_product(A, r, b, true);
+        CHECK(a == b);
+        const Vector<T> ref = A * r;  // and it is the product, to rounding (γ_n bound)
+        const double tol = 4.0 * double(cols) * double(std::numeric_limits<T>::epsilon());
+        CHECK(double((a - ref).cwiseAbs().maxCoeff()) <= tol * double((A.cwiseAbs() * r.cwiseAbs()).maxCoeff()));
+    }
+}
+
 TEST_CASE("RLS passes give bitwise the same numbers on 1 and 2 threads") {
 #ifdef _OPENMP
     const int before = omp_get_max_threads();
@@ -1144,6 +1160,52 @@ TEST_CASE("A user-written policy: only the delay-selective units learn") {
     CHECK(res.converged);
     for (index_t i = 0; i < 87; ++i)
         CHECK(((tr.network().weights().row(i) - J0.row(i)).norm() > 0) == (pref[std::size_t(i)] != 0));
+}
+
+TEST_CASE("test trials of an iteration on two threads: bitwise the iteration on one") {
+    // train() runs the test trials of an iteration concurrently (ForceOptions::concurrent_tests);
+    // the worker copy of the trainer must give exactly the one-thread results, for 2 and 3
+    // conditions and for an n that is and one that is not a multiple of 8 (padded J).
+    SyntheticTargetOptions so;
+    so.presample_ms = 200, so.sample_ms = 200, so.delay_ms = 300, so.response_ms = 200;
+#ifdef _OPENMP
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(2);
+#endif
+    for (index_t n : {24, 27}) {
+        so.neurons = int(n);
+        const auto t = synthetic_targets(so);
+        const xt::xtensor<double, 3> R2 = normalise_jointly(t.rates);
+        const index_t K = index_t(R2.shape()[2]);
+        for (std::size_t C : {2, 3}) {
+            CAPTURE(n);
+            CAPTURE(C);
+            xt::xtensor<double, 3> R = xt::zeros<double>({C, std::size_t(n), std::size_t(K)});
+            for (std::size_t c = 0; c < C; ++c) xt::view(R, c) = xt::view(R2, c % 2);
+            auto run = [&](bool concurrent) {
+                Rng rng(5);
+                auto net = RateNetwork<Logistic<double>>::random(n, 1.2, 10.0, rng);
+                const auto h = FrozenOu{}.generate<double>(n, C, TimeGrid(1.0, K), t.epochs, {"presample", "delay"}, 5);
+                ForceOptions o;
+                o.max_iterations = 2;
+                o.pvar_threshold = 1.0;
+                o.progress = Progress::off;
+                o.concurrent_tests = concurrent;
+                ForceTrainer tr(net, R, h, o);
+                tr.train();
+                return tr;
+            };
+            const auto one = run(false), two = run(true);
+            CHECK(two.network().weights() == one.network().weights());
+            CHECK(two.history() == one.history());
+            CHECK(two.history_all() == one.history_all());
+            for (index_t c = 0; c < index_t(C); ++c) CHECK(two.last_test_rates(c) == one.last_test_rates(c));
+            CHECK(one.last_test_rates(0) != one.last_test_rates(1));
+        }
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#endif
 }
 
 TEST_CASE("independent realisations trained concurrently give bitwise the sequential results") {

@@ -429,8 +429,10 @@ inline RajanResult rajan_training(const xt::xtensor<double, 3>& rates, const Tas
     out.runs.resize(std::size_t(o.realizations));
     std::exception_ptr failure;
     std::mutex io;
+    // One realisation trains outside a parallel region, so that its trainer can run the two
+    // test trials of each iteration at once (ForceOptions::concurrent_tests).
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (o.realizations > 1)
 #endif
     for (index_t k = 0; k < o.realizations; ++k) {
         try {

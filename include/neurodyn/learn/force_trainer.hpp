@@ -86,8 +86,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
@@ -96,6 +98,10 @@
 #include <vector>
 
 #include <xtensor/xtensor.hpp>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "neurodyn/analysis/metrics.hpp"
 #include "neurodyn/concepts/stepper.hpp"
@@ -115,6 +121,29 @@
 #include "neurodyn/models/transfer.hpp"
 
 namespace neurodyn::learn {
+
+namespace detail {
+/// out = A r as two products over the column halves, the right half first when `flip`. A
+/// trial's steps alternate `flip`: the half a step reads last is still in L1 when the next
+/// step starts with it (at N = 87, J's 61 KB do not fit a 32–48 KB L1; in one order every
+/// step misses it everywhere; measured 0.48 → 0.36 µs per product). Each half has fewer than
+/// 128 columns, so Eigen's product sums it whole and adds it to `out` once: out_i is
+/// left_i + right_i in either order, bitwise the same (tested). Above rls_whole_max_size
+/// columns one product.
+template <class M, class V, class O>
+void halves_product(const M& A, const V& r, O& out, bool flip) {
+    const index_t cols = A.cols(), h = cols / 2;
+    if (cols > rls_whole_max_size) {
+        out.noalias() = A * r;
+    } else if (!flip) {
+        out.noalias() = A.leftCols(h) * r.head(h);
+        out.noalias() += A.rightCols(cols - h) * r.tail(cols - h);
+    } else {
+        out.noalias() = A.rightCols(cols - h) * r.tail(cols - h);
+        out.noalias() += A.leftCols(h) * r.head(h);
+    }
+}
+}  // namespace detail
 
 /// When to draw the progress bar on stderr.
 enum class Progress { off, on, if_terminal };
@@ -151,6 +180,13 @@ struct ForceOptions {
     /// for a suppressed target) are accepted; pVar still compares with the unclipped R.
     /// 0 (default): no clipping, targets must lie in the open range.
     double target_clip = 0.0;
+    /// Run the test trials of an iteration on two threads at once (the second on a copy of the
+    /// trainer that shares its targets and inputs) when that is possible: textbook protocol, two
+    /// or more conditions, no initial-state noise, no on_step callback, OpenMP with two or more
+    /// threads and not already inside a parallel region (realisations trained in parallel keep
+    /// one thread each). Each test trial is computed exactly as on one thread: the results do
+    /// not depend on this option.
+    bool concurrent_tests = true;
 
     /// The Python study's conventions in full: protocol seed, P(0) = 10·I (α = 0.1), error
     /// J r − φ⁻¹(R) without the input, targets clipped at 1e-5, threshold 0.85.
@@ -330,17 +366,17 @@ public:
                     H(i, k) = inputs(c, std::size_t(i), std::size_t(k));
                     require(std::isfinite(H(i, k)), "inputs", "NaN or Inf", "must be finite");
                 }
-            R_.push_back(std::move(R));
-            F_.push_back(std::move(F));
-            H_.push_back(std::move(H));
+            task_->R.push_back(std::move(R));
+            task_->F.push_back(std::move(F));
+            task_->H.push_back(std::move(H));
         }
         // Before anything is trained: pVar must be defined for every condition, on the rows it is scored on.
         for (std::size_t c = 0; c < C; ++c) {
             if (plastic_.all_rows) {
-                require_pvar_defined(R_[c], "targets", "condition '" + opt_.condition_names[c] + "'");
+                require_pvar_defined(task_->R[c], "targets", "condition '" + opt_.condition_names[c] + "'");
             } else {
                 Matrix<T> s(index_t(plastic_.rows.size()), steps_);
-                for (std::size_t i = 0; i < plastic_.rows.size(); ++i) s.row(index_t(i)) = R_[c].row(plastic_.rows[i]);
+                for (std::size_t i = 0; i < plastic_.rows.size(); ++i) s.row(index_t(i)) = task_->R[c].row(plastic_.rows[i]);
                 require_pvar_defined(s, "targets", "condition '" + opt_.condition_names[c] + "' (trained rows)");
             }
         }
@@ -348,7 +384,7 @@ public:
         {
             // What the trainer was built from, recorded in checkpoints (resume() overwrites J).
             std::string h;
-            for (const auto& H : H_) h.append(reinterpret_cast<const char*>(H.data()), std::size_t(H.size()) * sizeof(T));
+            for (const auto& H : task_->H) h.append(reinterpret_cast<const char*>(H.data()), std::size_t(H.size()) * sizeof(T));
             char b[24];
             std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(Checkpoint::fnv1a(h)));
             inputs_hash_ = b;
@@ -359,8 +395,8 @@ public:
             if constexpr (requires { policy_.initial_state(index_t(c), opt_.seed, x0); })
                 policy_.initial_state(index_t(c), opt_.seed, x0);
             else
-                x0 = F_[c].col(0);  // start on the target
-            x0_.push_back(std::move(x0));
+                x0 = task_->F[c].col(0);  // start on the target
+            task_->x0.push_back(std::move(x0));
         }
         // The seed protocol keeps P over every unit (the study's P is N x N whatever the
         // trainable set; the weight gain is then P[cols, cols] r[cols]).
@@ -410,13 +446,13 @@ public:
     const std::vector<std::vector<double>>& history() const noexcept { return history_; }
     const std::vector<std::vector<double>>& history_all() const noexcept { return history_all_; }
     index_t steps() const noexcept { return steps_; }
-    index_t conditions() const noexcept { return index_t(R_.size()); }
+    index_t conditions() const noexcept { return index_t(task_->R.size()); }
     /// Inputs of condition c (units × steps).
-    const Matrix<T>& inputs(index_t c) const { return H_.at(std::size_t(c)); }
+    const Matrix<T>& inputs(index_t c) const { return task_->H.at(std::size_t(c)); }
     /// Target rates (or outputs) of condition c.
-    const Matrix<T>& targets(index_t c) const { return R_.at(std::size_t(c)); }
+    const Matrix<T>& targets(index_t c) const { return task_->R.at(std::size_t(c)); }
     /// Target currents φ⁻¹(R) (or outputs) of condition c.
-    const Matrix<T>& target_currents(index_t c) const { return F_.at(std::size_t(c)); }
+    const Matrix<T>& target_currents(index_t c) const { return task_->F.at(std::size_t(c)); }
 
     /// True under the seed protocol (ForceOptions::protocol).
     bool seed() const noexcept { return opt_.protocol == ForceProtocol::seed; }
@@ -424,7 +460,7 @@ public:
     /// The protocol's pVar of `actual` against condition c's targets, on the trained rows
     /// (`all` = false) or over every row: `pvar` (textbook) or `seed_pvar` (seed).
     double protocol_pvar(index_t c, const Matrix<T>& actual, bool all) const {
-        const Matrix<T>& R = R_.at(std::size_t(c));
+        const Matrix<T>& R = task_->R.at(std::size_t(c));
         const bool every = all || plastic_.all_rows;
         if (seed()) return seed_pvar(R, actual, plastic_.rows, every);
         return every ? pvar(R, actual) : pvar_rows(R, actual, plastic_.rows, false);
@@ -512,13 +548,18 @@ public:
                 else run_trial<true>(c, it, callbacks...);
             }
             std::vector<double> pv(static_cast<std::size_t>(conditions())), pa = pv;
+            constexpr bool step_callbacks = (has_on_step<std::remove_cvref_t<Callbacks>> || ...);
+            if (!step_callbacks && test_concurrently()) {
+                run_tests_concurrently(it, pv, pa);
+            } else {
+                for (index_t c = 0; c < conditions(); ++c) {
+                    if (seed()) run_trial_seed<false>(c, it, nullptr, false, callbacks...);
+                    else run_trial<false>(c, it, callbacks...);
+                    keep_test(c, *this, pv, pa);
+                }
+            }
             for (index_t c = 0; c < conditions(); ++c) {
-                if (seed()) run_trial_seed<false>(c, it, nullptr, false, callbacks...);
-                else run_trial<false>(c, it, callbacks...);
                 const auto cs = std::size_t(c);
-                last_test_[cs] = rates_;
-                pv[cs] = protocol_pvar(c, rates_, false);
-                pa[cs] = plastic_.all_rows ? pv[cs] : protocol_pvar(c, rates_, true);
                 if (!std::isfinite(pv[cs]))
                     throw numerical_error("pVar is NaN in iteration " + std::to_string(it) + " (test trial of condition '" +
                                               name(c) + "')",
@@ -764,6 +805,61 @@ private:
 
     std::string name(index_t c) const { return opt_.condition_names[std::size_t(c)]; }
 
+    template <class CB>
+    static constexpr bool has_on_step = requires(CB& cb, const StepInfo<T>& info) { cb.on_step(info); };
+
+    /// Whether this iteration's test trials can run on two threads (ForceOptions::concurrent_tests).
+    bool test_concurrently() const {
+#ifdef _OPENMP
+        return opt_.concurrent_tests && !seed() && conditions() >= 2 && opt_.initial_state_noise == 0.0 &&
+               omp_get_max_threads() >= 2 && !omp_in_parallel();
+#else
+        return false;
+#endif
+    }
+    /// The test trials of iteration `it`: the first half of the conditions here, the rest on the
+    /// test worker (a copy of this trainer with the current weights), at the same time. A test
+    /// trial reads the weights, targets and inputs and writes only its runner's buffers, so
+    /// each gives what it gives on one thread; each thread keeps and scores its own conditions.
+    /// Keep the test trial of condition c that `runner` (this trainer or its test worker) just
+    /// ran as last_test_[c] (by swapping buffers: no copy) and score it.
+    void keep_test(index_t c, BasicForceTrainer& runner, std::vector<double>& pv, std::vector<double>& pa) {
+        const auto cs = std::size_t(c);
+        last_test_[cs].swap(runner.rates_);
+        runner.rates_.resize(last_test_[cs].rows(), last_test_[cs].cols());  // no-op after the first iteration
+        pv[cs] = protocol_pvar(c, last_test_[cs], false);
+        pa[cs] = plastic_.all_rows ? pv[cs] : protocol_pvar(c, last_test_[cs], true);
+    }
+    void run_tests_concurrently(int it, std::vector<double>& pv, std::vector<double>& pa) {
+        if (!tester_.p) tester_.p = std::make_unique<BasicForceTrainer>(*this);
+        BasicForceTrainer& w = *tester_.p;
+        w.net_.weights() = net_.weights();
+        if constexpr (separate) w.W_out_ = W_out_;
+        const index_t C = conditions(), half = (C + 1) / 2;
+        std::exception_ptr failed[2];
+#ifdef _OPENMP
+#pragma omp parallel num_threads(2)
+#endif
+        {
+#ifdef _OPENMP
+            const int part = omp_get_thread_num();
+#else
+            const int part = 0;
+#endif
+            BasicForceTrainer& runner = part == 0 ? *this : w;
+            try {
+                for (index_t c = part == 0 ? 0 : half; c < (part == 0 ? half : C); ++c) {
+                    runner.template run_trial<false>(c, it);
+                    keep_test(c, runner, pv, pa);
+                }
+            } catch (...) {
+                failed[part] = std::current_exception();
+            }
+        }
+        for (const auto& e : failed)
+            if (e) std::rethrow_exception(e);
+    }
+
     void check_condition(index_t c) const {
         if (c < 0 || c >= conditions())
             throw invalid_parameter("condition", std::to_string(c), "must be in [0, " + std::to_string(conditions()) + ")");
@@ -771,7 +867,7 @@ private:
 
     std::uint64_t hash_targets() const {
         std::string bytes;
-        for (const auto& R : R_) bytes.append(reinterpret_cast<const char*>(R.data()), std::size_t(R.size()) * sizeof(T));
+        for (const auto& R : task_->R) bytes.append(reinterpret_cast<const char*>(R.data()), std::size_t(R.size()) * sizeof(T));
         return Checkpoint::fnv1a(bytes);
     }
 
@@ -876,8 +972,8 @@ private:
     template <bool Learn, class... Callbacks>
     void run_trial(index_t c, int it = 0, Callbacks&... callbacks) {
         const auto cs = std::size_t(c);
-        const Matrix<T>& F = F_[cs];
-        const Matrix<T>& H = H_[cs];
+        const Matrix<T>& F = task_->F[cs];
+        const Matrix<T>& H = task_->H[cs];
         Matrix<T>& J = net_.weights();
         Matrix<T>& W = learned();
         Vector<T>& y = product();
@@ -886,20 +982,20 @@ private:
         // the network at the start of the trial and written back at its end.
         const bool pad = paddable && Jp_.size() > 0;
         if (pad) Jp_.topRows(n) = J;
-        auto multiply = [&] {  // z = J r
+        auto multiply = [&](index_t k) {  // z = J r
             if (pad) {
-                zp_.noalias() = Jp_ * r_;
+                detail::halves_product(Jp_, r_, zp_, k % 2 == 1);
                 z_ = zp_.head(n);
             } else {
-                z_.noalias() = J * r_;
+                detail::halves_product(J, r_, z_, k % 2 == 1);
             }
         };
-        x_ = x0_[cs];
+        x_ = task_->x0[cs];
         if (opt_.initial_state_noise > 0)
             for (index_t i = 0; i < x_.size(); ++i) x_[i] += T(opt_.initial_state_noise * rng_.normal());
         fast_rates<Net>::compute(net_, x_, r_);
         e_.setZero();
-        multiply();
+        multiply(1);
         if constexpr (separate) y_.noalias() = W * r_;
         bool prepared = false;
         for (index_t k = 0; k < steps_; ++k) {
@@ -956,7 +1052,7 @@ private:
                 input(h, y);
                 if (noise_) u_.array() += noise_[k];
                 advance(k);
-                multiply();
+                multiply(k);
                 if constexpr (separate) y_.noalias() = W * r_;
             }
             if (!neurodyn::detail::all_finite(x_))
@@ -984,8 +1080,8 @@ private:
     template <bool Learn, class... Callbacks>
     void run_trial_seed(index_t c, int it, const T* noise, bool fresh, Callbacks&... callbacks) {
         const auto cs = std::size_t(c);
-        const Matrix<T>& F = F_[cs];
-        const Matrix<T>& H = H_[cs];
+        const Matrix<T>& F = task_->F[cs];
+        const Matrix<T>& H = task_->H[cs];
         Matrix<T>& J = net_.weights();
         if (fresh) x_.setZero();
         else x_ = xs_[cs];
@@ -1044,8 +1140,14 @@ private:
     RlsUpdater<T> rls_;
     PlasticSet plastic_;
     index_t steps_ = 0;
-    std::vector<Matrix<T>> R_, F_, H_;
-    std::vector<Vector<T>> x0_;
+    /// What the trainer was built from: target rates R, target currents F = φ⁻¹(R), inputs H and
+    /// initial states, per condition. Never changed after construction, so copies of the
+    /// trainer (the test worker) share it.
+    struct Task {
+        std::vector<Matrix<T>> R, F, H;
+        std::vector<Vector<T>> x0;
+    };
+    std::shared_ptr<Task> task_ = std::make_shared<Task>();
     Matrix<T> W_out_;
     Vector<T> x_, r_, z_, y_, u_, e_, kfull_, rs_;
     Matrix<T> Jp_;       // padded working copy of J (empty when unused)
@@ -1060,6 +1162,17 @@ private:
     int iteration_ = 0;
     bool converged_ = false;
     std::vector<std::vector<double>> history_, history_all_;
+    /// The test worker of run_tests_concurrently, made on first use. A copy of the trainer
+    /// starts without one (two trainers never share a worker).
+    struct Worker {
+        std::unique_ptr<BasicForceTrainer> p;
+        Worker() = default;
+        Worker(const Worker&) {}
+        Worker& operator=(const Worker&) { return *this; }
+        Worker(Worker&&) noexcept = default;
+        Worker& operator=(Worker&&) noexcept = default;
+    };
+    Worker tester_;
 };
 
 /// FORCE on a `RateNetwork<Activation, T>` with forward Euler steps: the trainer of the
