@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -1206,6 +1207,35 @@ TEST_CASE("test trials of an iteration on two threads: bitwise the iteration on 
 #ifdef _OPENMP
     omp_set_num_threads(before);
 #endif
+}
+
+TEST_CASE("a policy that cannot be copied trains too (its test trials run in turn)") {
+    // The concurrent test trials need a copy of the trainer; without one they run in turn,
+    // with the same numbers.
+    struct MoveOnly {
+        std::unique_ptr<int> state = std::make_unique<int>(0);
+        PlasticSet resolve(index_t n, Rng& rng) const { return AllSynapses{}.resolve(n, rng); }
+        void describe(ParameterList& p) const { p.emplace_back("policy", "MoveOnly"); }
+    };
+    SyntheticTargetOptions so;
+    so.neurons = 16;
+    so.presample_ms = 200, so.sample_ms = 200, so.delay_ms = 300, so.response_ms = 200;
+    const auto t = synthetic_targets(so);
+    const auto R = normalise_jointly(t.rates);
+    const index_t n = 16, K = index_t(R.shape()[2]);
+    Rng rng(3);
+    const auto net = RateNetwork<Logistic<double>>::random(n, 1.2, 10.0, rng);
+    const auto h = FrozenOu{}.generate<double>(n, 2, TimeGrid(1.0, K), t.epochs, {"presample", "delay"}, 3);
+    ForceOptions o;
+    o.max_iterations = 2;
+    o.pvar_threshold = 1.0;
+    o.progress = Progress::off;
+    ForceTrainer<MoveOnly> a(net, R, h, o);
+    ForceTrainer<AllSynapses> b(net, R, h, o);
+    a.train();
+    b.train();
+    CHECK(a.network().weights() == b.network().weights());
+    CHECK(a.history() == b.history());
 }
 
 TEST_CASE("independent realisations trained concurrently give bitwise the sequential results") {

@@ -185,7 +185,8 @@ struct ForceOptions {
     /// or more conditions, no initial-state noise, no on_step callback, OpenMP with two or more
     /// threads and not already inside a parallel region (realisations trained in parallel keep
     /// one thread each). Each test trial is computed exactly as on one thread: the results do
-    /// not depend on this option.
+    /// not depend on this option. Turn it off for trainers that run on threads of one's own
+    /// (std::thread): each would start a second thread of its own.
     bool concurrent_tests = true;
 
     /// The Python study's conventions in full: protocol seed, P(0) = 10·I (α = 0.1), error
@@ -549,9 +550,14 @@ public:
             }
             std::vector<double> pv(static_cast<std::size_t>(conditions())), pa = pv;
             constexpr bool step_callbacks = (has_on_step<std::remove_cvref_t<Callbacks>> || ...);
-            if (!step_callbacks && test_concurrently()) {
-                run_tests_concurrently(it, pv, pa);
-            } else {
+            bool tested = false;
+            if constexpr (!step_callbacks && copyable_worker) {
+                if (test_concurrently()) {
+                    run_tests_concurrently(it, pv, pa);
+                    tested = true;
+                }
+            }
+            if (!tested) {
                 for (index_t c = 0; c < conditions(); ++c) {
                     if (seed()) run_trial_seed<false>(c, it, nullptr, false, callbacks...);
                     else run_trial<false>(c, it, callbacks...);
@@ -807,6 +813,12 @@ private:
 
     template <class CB>
     static constexpr bool has_on_step = requires(CB& cb, const StepInfo<T>& info) { cb.on_step(info); };
+    /// The test worker is a copy of the trainer, kept in step by assignment: with a network,
+    /// policy or stepper that cannot be copied the test trials run in turn.
+    static constexpr bool copyable_worker = std::is_copy_constructible_v<Net> && std::is_copy_assignable_v<Net> &&
+                                            std::is_copy_constructible_v<Policy> &&
+                                            std::is_copy_assignable_v<Policy> &&
+                                            std::is_copy_constructible_v<Stepper>;
 
     /// Whether this iteration's test trials can run on two threads (ForceOptions::concurrent_tests).
     bool test_concurrently() const {
@@ -833,7 +845,11 @@ private:
     void run_tests_concurrently(int it, std::vector<double>& pv, std::vector<double>& pa) {
         if (!tester_.p) tester_.p = std::make_unique<BasicForceTrainer>(*this);
         BasicForceTrainer& w = *tester_.p;
-        w.net_.weights() = net_.weights();
+        // Everything a test trial reads that the caller may have changed since the last
+        // iteration (options(), network()); the targets and inputs are shared and never change.
+        w.net_ = net_;
+        w.opt_ = opt_;
+        w.policy_ = policy_;
         if constexpr (separate) w.W_out_ = W_out_;
         const index_t C = conditions(), half = (C + 1) / 2;
         std::exception_ptr failed[2];
