@@ -829,10 +829,6 @@ private:
         return false;
 #endif
     }
-    /// The test trials of iteration `it`: the first half of the conditions here, the rest on the
-    /// test worker (a copy of this trainer with the current weights), at the same time. A test
-    /// trial reads the weights, targets and inputs and writes only its runner's buffers, so
-    /// each gives what it gives on one thread; each thread keeps and scores its own conditions.
     /// Keep the test trial of condition c that `runner` (this trainer or its test worker) just
     /// ran as last_test_[c] (by swapping buffers: no copy) and score it.
     void keep_test(index_t c, BasicForceTrainer& runner, std::vector<double>& pv, std::vector<double>& pa) {
@@ -842,6 +838,10 @@ private:
         pv[cs] = protocol_pvar(c, last_test_[cs], false);
         pa[cs] = plastic_.all_rows ? pv[cs] : protocol_pvar(c, last_test_[cs], true);
     }
+    /// The test trials of iteration `it`: the first half of the conditions here, the rest on the
+    /// test worker (a copy of this trainer with the current weights), at the same time. A test
+    /// trial reads the weights, targets and inputs and writes only its runner's buffers, so
+    /// each gives what it gives on one thread; each thread keeps and scores its own conditions.
     void run_tests_concurrently(int it, std::vector<double>& pv, std::vector<double>& pa) {
         if (!tester_.p) tester_.p = std::make_unique<BasicForceTrainer>(*this);
         BasicForceTrainer& w = *tester_.p;
@@ -858,13 +858,15 @@ private:
 #endif
         {
 #ifdef _OPENMP
-            const int part = omp_get_thread_num();
+            const int part = omp_get_thread_num(), team = omp_get_num_threads();
 #else
-            const int part = 0;
+            const int part = 0, team = 1;
 #endif
             BasicForceTrainer& runner = part == 0 ? *this : w;
+            // If the runtime grants one thread (a thread limit), it runs every condition.
+            const index_t from = part == 0 ? 0 : half, to = part == 0 ? (team > 1 ? half : C) : part == 1 ? C : half;
             try {
-                for (index_t c = part == 0 ? 0 : half; c < (part == 0 ? half : C); ++c) {
+                for (index_t c = from; c < to; ++c) {
                     runner.template run_trial<false>(c, it);
                     keep_test(c, runner, pv, pa);
                 }
