@@ -74,6 +74,22 @@ RateNetwork<Logistic<T>, T> random_net(index_t n, std::uint64_t seed, double g =
     Rng rng(seed, 0, 0xAB);
     return RateNetwork<Logistic<T>, T>::random(n, g, 10.0, rng);
 }
+
+/// ALM-like targets of n units with short epochs (800 steps): for tests that train whole iterations.
+SyntheticTargets short_task(index_t n) {
+    SyntheticTargetOptions so;
+    so.neurons = int(n);
+    so.presample_ms = 200, so.sample_ms = 200, so.delay_ms = 300, so.response_ms = 200;
+    return synthetic_targets(so);
+}
+
+/// `o` for exactly two quiet iterations (a pVar threshold no run reaches).
+ForceOptions two_iterations(ForceOptions o = {}) {
+    o.max_iterations = 2;
+    o.pvar_threshold = 1.0;
+    o.progress = Progress::off;
+    return o;
+}
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -1167,15 +1183,12 @@ TEST_CASE("test trials of an iteration on two threads: bitwise the iteration on 
     // train() runs the test trials of an iteration concurrently (ForceOptions::concurrent_tests);
     // the worker copy of the trainer must give exactly the one-thread results, for 2 and 3
     // conditions and for an n that is and one that is not a multiple of 8 (padded J).
-    SyntheticTargetOptions so;
-    so.presample_ms = 200, so.sample_ms = 200, so.delay_ms = 300, so.response_ms = 200;
 #ifdef _OPENMP
     const int before = omp_get_max_threads();
     omp_set_num_threads(2);
 #endif
     for (index_t n : {24, 27}) {
-        so.neurons = int(n);
-        const auto t = synthetic_targets(so);
+        const auto t = short_task(n);
         const xt::xtensor<double, 3> R2 = normalise_jointly(t.rates);
         const index_t K = index_t(R2.shape()[2]);
         for (std::size_t C : {2, 3}) {
@@ -1187,10 +1200,7 @@ TEST_CASE("test trials of an iteration on two threads: bitwise the iteration on 
                 Rng rng(5);
                 auto net = RateNetwork<Logistic<double>>::random(n, 1.2, 10.0, rng);
                 const auto h = FrozenOu{}.generate<double>(n, C, TimeGrid(1.0, K), t.epochs, {"presample", "delay"}, 5);
-                ForceOptions o;
-                o.max_iterations = 2;
-                o.pvar_threshold = 1.0;
-                o.progress = Progress::off;
+                ForceOptions o = two_iterations();
                 o.concurrent_tests = concurrent;
                 ForceTrainer tr(net, R, h, o);
                 tr.train();
@@ -1217,19 +1227,13 @@ TEST_CASE("a policy that cannot be copied trains too (its test trials run in tur
         PlasticSet resolve(index_t n, Rng& rng) const { return AllSynapses{}.resolve(n, rng); }
         void describe(ParameterList& p) const { p.emplace_back("policy", "MoveOnly"); }
     };
-    SyntheticTargetOptions so;
-    so.neurons = 16;
-    so.presample_ms = 200, so.sample_ms = 200, so.delay_ms = 300, so.response_ms = 200;
-    const auto t = synthetic_targets(so);
+    const index_t n = 16;
+    const auto t = short_task(n);
     const auto R = normalise_jointly(t.rates);
-    const index_t n = 16, K = index_t(R.shape()[2]);
-    Rng rng(3);
-    const auto net = RateNetwork<Logistic<double>>::random(n, 1.2, 10.0, rng);
+    const index_t K = index_t(R.shape()[2]);
+    const auto net = random_net<double>(n, 3);
     const auto h = FrozenOu{}.generate<double>(n, 2, TimeGrid(1.0, K), t.epochs, {"presample", "delay"}, 3);
-    ForceOptions o;
-    o.max_iterations = 2;
-    o.pvar_threshold = 1.0;
-    o.progress = Progress::off;
+    const ForceOptions o = two_iterations();
     ForceTrainer<MoveOnly> a(net, R, h, o);
     ForceTrainer<AllSynapses> b(net, R, h, o);
     a.train();
@@ -1243,21 +1247,16 @@ TEST_CASE("independent realisations trained concurrently give bitwise the sequen
     // logistic's thread_local buffer is per thread), so one per core must give the same bits
     // as one after the other: what rajan_training relies on when it trains realisations in
     // parallel, and what the force_training/realizations benchmark times.
-    SyntheticTargetOptions so;
-    so.neurons = 24;
-    so.presample_ms = 200, so.sample_ms = 200, so.delay_ms = 300, so.response_ms = 200;
-    const auto t = synthetic_targets(so);
+    const index_t n = 24;
+    const auto t = short_task(n);
     const auto R = normalise_jointly(t.rates);
-    const index_t n = 24, K = index_t(R.shape()[2]);
+    const index_t K = index_t(R.shape()[2]);
     auto make = [&](std::uint64_t seed, ForceProtocol protocol) {
         Rng rng(seed);
         auto net = RateNetwork<Logistic<double>>::random(n, 1.2, 10.0, rng);
         const auto h = FrozenOu{}.generate<double>(n, 2, TimeGrid(1.0, K), t.epochs, {"presample", "delay"}, seed);
-        ForceOptions o = protocol == ForceProtocol::seed ? ForceOptions::seed_protocol() : ForceOptions{};
-        o.max_iterations = 2;
-        o.pvar_threshold = 1.0;
-        o.progress = Progress::off;
-        return ForceTrainer(net, R, h, o);
+        return ForceTrainer(net, R, h,
+                            two_iterations(protocol == ForceProtocol::seed ? ForceOptions::seed_protocol() : ForceOptions{}));
     };
     for (auto protocol : {ForceProtocol::textbook, ForceProtocol::seed}) {
         auto a = make(1, protocol), b = make(2, protocol);
