@@ -383,9 +383,11 @@ void train_realization(const RajanOptions& o, const TaskEpochs& epochs, const xt
     r.J_trained = trainer.network().weights();
     r.rates = xt::xtensor<double, 3>::from_shape({2, std::size_t(N), std::size_t(K)});
     for (index_t c = 0; c < 2; ++c) {
-        // Seed: the last iteration's test runs, as the study keeps them (a fresh test
-        // of the trained network would start from x = 0 with column 0 at 0).
-        const bool last = o.protocol == learn::ForceProtocol::seed && trainer.last_test_rates(c).size() > 0;
+        // The last iteration's test runs: under the seed protocol as the study keeps them (a
+        // fresh test of the trained network would start from x = 0 with column 0 at 0); under
+        // the textbook one they are what a fresh test gives (same weights, no initial-state
+        // noise), so they are not run again. A resumed run that trains no further has none.
+        const bool last = trainer.last_test_rates(c).size() > 0;
         const Matrix<double>& x = last ? trainer.last_test_rates(c) : trainer.test(c);
         for (index_t i = 0; i < N; ++i)
             for (index_t s = 0; s < K; ++s) r.rates(std::size_t(c), std::size_t(i), std::size_t(s)) = x(i, s);
