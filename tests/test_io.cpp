@@ -9,27 +9,17 @@
 #include "neurodyn/io/gnuplot.hpp"
 #include "neurodyn/io/npy.hpp"
 
+#include "support.hpp"
+
 using namespace neurodyn;
 namespace fs = std::filesystem;
 
 namespace {
-fs::path tmpdir(const char* name) {
-    const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 }  // namespace
 
 TEST_CASE_TEMPLATE("npy: 3-D round trip keeps shape and values", T, float, double) {
     // One folder per scalar type: ctest runs the float and double cases in parallel.
-    const auto d = tmpdir(sizeof(T) == 4 ? "npy_roundtrip_float" : "npy_roundtrip_double");
+    const auto d = neurodyn_test::fresh_dir(sizeof(T) == 4 ? "npy_roundtrip_float" : "npy_roundtrip_double");
     xt::xarray<T> a = xt::zeros<T>({2, 3, 4});
     for (std::size_t i = 0; i < a.size(); ++i) a.flat(i) = T(0.5) * T(i) - T(3);
     save_npy(d / "a.npy", a);
@@ -42,7 +32,7 @@ TEST_CASE_TEMPLATE("npy: 3-D round trip keeps shape and values", T, float, doubl
 }
 
 TEST_CASE("npy: Eigen matrices are written in C order") {
-    const auto d = tmpdir("npy_eigen");
+    const auto d = neurodyn_test::fresh_dir("npy_eigen");
     Matrix<double> m(2, 3);
     m << 1, 2, 3, 4, 5, 6;
     save_npy(d / "m.npy", m);
@@ -58,7 +48,7 @@ TEST_CASE("npy: Eigen matrices are written in C order") {
 }
 
 TEST_CASE("npy: a header written by numpy loads (Fortran order too)") {
-    const auto d = tmpdir("npy_numpy");
+    const auto d = neurodyn_test::fresh_dir("npy_numpy");
     // The exact bytes np.save writes for np.asfortranarray([[1., 2.], [3., 4.]]).
     std::string header = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }";
     header.append(128 - 10 - header.size() - 1, ' ');
@@ -76,13 +66,13 @@ TEST_CASE("npy: a header written by numpy loads (Fortran order too)") {
 }
 
 TEST_CASE("npy: malformed files throw file_error naming the file") {
-    const auto d = tmpdir("npy_bad");
+    const auto d = neurodyn_test::fresh_dir("npy_bad");
     CHECK_THROWS_WITH_AS(load_npy<double>(d / "missing.npy"), doctest::Contains("missing.npy"), file_error);
     std::ofstream(d / "text.npy") << "hello world, not numpy";
     CHECK_THROWS_WITH_AS(load_npy<double>(d / "text.npy"), doctest::Contains("not a .npy"), file_error);
     xt::xarray<double> a = xt::ones<double>({4, 5});
     save_npy(d / "full.npy", a);
-    const std::string full = slurp(d / "full.npy");
+    const std::string full = neurodyn_test::slurp(d / "full.npy");
     std::ofstream(d / "cut.npy", std::ios::binary) << full.substr(0, full.size() - 9);
     CHECK_THROWS_WITH_AS(load_npy<double>(d / "cut.npy"), doctest::Contains("truncated"), file_error);
     CHECK_THROWS_WITH_AS(load_npy<double>(d / "full.npy", 3), doctest::Contains("shape"), file_error);
@@ -108,7 +98,7 @@ fs::path hand_written_npy(const fs::path& d, const std::string& name, const std:
 }  // namespace
 
 TEST_CASE("npy: a header declaring more data than the file holds is refused before allocating") {
-    const auto d = tmpdir("npy_shape");
+    const auto d = neurodyn_test::fresh_dir("npy_shape");
     // (2, 2^62, 4) float64: 2^68 bytes, more than 64 bits can count (xtensor threw length_error).
     const auto huge = hand_written_npy(d, "huge.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 4611686018427387904, 4), }", 64);
     try {
@@ -149,13 +139,13 @@ TEST_CASE("npy: a header declaring more data than the file holds is refused befo
 }
 
 TEST_CASE("CsvWriter: header, rows, quoting, column count") {
-    const auto d = tmpdir("csv");
+    const auto d = neurodyn_test::fresh_dir("csv");
     CsvWriter csv({"name", "x", "y"});
     csv.row("a", 1, 0.25).row(std::string("b,c"), -2, 1e-3);
     CHECK(csv.rows() == 2);
     CHECK_THROWS_AS(csv.row("too", "few"), invalid_parameter);
     csv.save(d / "t.csv");
-    CHECK(slurp(d / "t.csv") == "name,x,y\na,1,0.25\n\"b,c\",-2,0.001\n");
+    CHECK(neurodyn_test::slurp(d / "t.csv") == "name,x,y\na,1,0.25\n\"b,c\",-2,0.001\n");
 }
 
 TEST_CASE("Gnuplot: renders a PNG and reports a broken script") {
@@ -163,11 +153,11 @@ TEST_CASE("Gnuplot: renders a PNG and reports a broken script") {
         MESSAGE("gnuplot not installed; skipping");
         return;
     }
-    const auto d = tmpdir("gnuplot");
+    const auto d = neurodyn_test::fresh_dir("gnuplot");
     Gnuplot ok(d / "ok.png", 300, 200);
     ok << "plot sin(x)\n";
     ok.render();
-    const std::string png = slurp(d / "ok.png");
+    const std::string png = neurodyn_test::slurp(d / "ok.png");
     REQUIRE(png.size() > 8);
     CHECK(png.substr(1, 3) == "PNG");
     Gnuplot bad(d / "bad.png");

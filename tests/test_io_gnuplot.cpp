@@ -9,20 +9,12 @@
 
 #include "neurodyn/io/gnuplot.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using namespace neurodyn;
 
 namespace {
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-fs::path fresh(const std::string& name) {
-    const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
 }  // namespace
 
 TEST_CASE("gnuplot_quote doubles single quotes and refuses control characters") {
@@ -41,7 +33,7 @@ TEST_CASE("find_program searches the PATH without a shell") {
 
 TEST_CASE("Gnuplot: a hostile output path runs no command and still gets its figure") {
     REQUIRE_MESSAGE(gnuplot_available(), "gnuplot is a dependency (scripts/install-deps.sh installs it)");
-    const fs::path root = fresh("gnuplot_hostile");
+    const fs::path root = neurodyn_test::fresh_dir("gnuplot_hostile");
     const fs::path pwned = root / "PWNED";
     // The folder name of the issue report: a quote, a space and a command substitution. With
     // the old std::system route this created root/PWNED.
@@ -59,24 +51,24 @@ TEST_CASE("Gnuplot: a hostile output path runs no command and still gets its fig
     fs::current_path(cwd);
     CHECK_FALSE(fs::exists(pwned));
     CHECK_FALSE(fs::exists(dir / "PWNED"));
-    const std::string png = slurp(dir / "fig's.png");
+    const std::string png = neurodyn_test::slurp(dir / "fig's.png");
     REQUIRE(png.size() > 8);
     CHECK(png.substr(1, 3) == "PNG");
     // The script kept beside the figure names only the bare file name, so it re-runs in place.
-    const std::string gp = slurp(dir / "fig's.gp");
+    const std::string gp = neurodyn_test::slurp(dir / "fig's.gp");
     CHECK(gp.find("set output 'fig''s.png'") != std::string::npos);
     CHECK(gp.find("PWNED") == std::string::npos);
 }
 
 TEST_CASE("Gnuplot: a newline in the figure name is refused before anything runs") {
-    const fs::path root = fresh("gnuplot_newline");
+    const fs::path root = neurodyn_test::fresh_dir("gnuplot_newline");
     CHECK_THROWS_AS(Gnuplot(root / "x\nsystem 'touch PWNED'\n.png"), invalid_parameter);
     CHECK(fs::is_empty(root));
 }
 
 TEST_CASE("Gnuplot: a failing script is a file_error naming the log and quoting gnuplot, and leaves no manifest entry") {
     REQUIRE(gnuplot_available());
-    const fs::path root = fresh("gnuplot_fail");
+    const fs::path root = neurodyn_test::fresh_dir("gnuplot_fail");
     Gnuplot bad(root / "bad.png", 200, 150);
     bad << "plot this is not gnuplot\n";
     try {

@@ -16,17 +16,13 @@
 #include "neurodyn/experiments/synthetic_session.hpp"
 #include "neurodyn/io/matlab_session.hpp"
 
+#include "support.hpp"
+
 using namespace neurodyn;
 namespace fs = std::filesystem;
 namespace mat = neurodyn::detail::mat;
 
 namespace {
-fs::path tmpdir(const char* name) {
-    const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
 
 // A small session with known content: 3 units, 6 trials, unit 2 silent on some trials,
 // unit 3 recorded only on trials 2..5.
@@ -129,7 +125,7 @@ void expect_bad(const fs::path& dir, const char* name, Edit edit, const std::str
 }  // namespace
 
 TEST_CASE("matlab session: round trip, v5 uncompressed (SciPy layout) and zlib-compressed (MATLAB v7)") {
-    const auto d = tmpdir("mat_roundtrip");
+    const auto d = neurodyn_test::fresh_dir("mat_roundtrip");
     const Session s = small_session();
     for (auto c : {MatCompression::none, MatCompression::zlib}) {
         const fs::path p = d / (c == MatCompression::none ? "plain.mat" : "zlib.mat");
@@ -151,7 +147,7 @@ TEST_CASE("matlab session: round trip, v5 uncompressed (SciPy layout) and zlib-c
 }
 
 TEST_CASE("matlab session: the file holds what MATLAB writes (doubles, columns, nested 1x1 structs)") {
-    const auto d = tmpdir("mat_layout");
+    const auto d = neurodyn_test::fresh_dir("mat_layout");
     save_matlab_session(small_session(), d / "s.mat");
     mat::FilePtr f(Mat_Open((d / "s.mat").string().c_str(), MAT_ACC_RDONLY));
     REQUIRE(f);
@@ -180,7 +176,7 @@ TEST_CASE("matlab session: the file holds what MATLAB writes (doubles, columns, 
 }
 
 TEST_CASE("matlab session: SciPy-style integer indices, multi-column stim vector and empty spike trains load") {
-    const auto d = tmpdir("mat_scipy");
+    const auto d = neurodyn_test::fresh_dir("mat_scipy");
     auto unit = mat::session_to_matvar(small_session());
     // SciPy writes numpy int64 arrays as int64; indices as 1-D arrays become 1 x n rows.
     {
@@ -209,7 +205,7 @@ TEST_CASE("matlab session: SciPy-style integer indices, multi-column stim vector
 }
 
 TEST_CASE("matlab session: files that are not MATLAB files") {
-    const auto d = tmpdir("mat_notmat");
+    const auto d = neurodyn_test::fresh_dir("mat_notmat");
     CHECK_THROWS_WITH_AS(load_matlab_session(d / "missing.mat"), doctest::Contains("does not exist"), file_error);
     std::ofstream(d / "empty.mat").close();
     CHECK_THROWS_WITH_AS(load_matlab_session(d / "empty.mat"), doctest::Contains("empty.mat"), file_error);
@@ -229,7 +225,7 @@ TEST_CASE("matlab session: files that are not MATLAB files") {
 }
 
 TEST_CASE("matlab session: truncated files (compressed and not) are rejected, at every cut") {
-    const auto d = tmpdir("mat_truncated");
+    const auto d = neurodyn_test::fresh_dir("mat_truncated");
     for (auto c : {MatCompression::zlib, MatCompression::none}) {
         const fs::path whole = d / "whole.mat";
         save_matlab_session(small_session(), whole, c);
@@ -249,7 +245,7 @@ TEST_CASE("matlab session: truncated files (compressed and not) are rejected, at
 TEST_CASE("matlab session: a corrupt compressed stream (length intact) is rejected, not half-read") {
     // The element tag still claims the full length, so the framing check passes and matio
     // inflates a damaged zlib stream: whatever it hands back must fail validation.
-    const auto d = tmpdir("mat_corrupt");
+    const auto d = neurodyn_test::fresh_dir("mat_corrupt");
     save_matlab_session(small_session(), d / "whole.mat", MatCompression::zlib);
     std::ifstream in(d / "whole.mat", std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -287,7 +283,7 @@ TEST_CASE("matlab session: a partly read struct array (fields without data) name
 }
 
 TEST_CASE("matlab session: missing or wrong variable 'unit'") {
-    const auto d = tmpdir("mat_unitvar");
+    const auto d = neurodyn_test::fresh_dir("mat_unitvar");
     {
         mat::VarPtr other(doubles(2, 2, 1.0));
         other->name = strdup("units");
@@ -304,7 +300,7 @@ TEST_CASE("matlab session: missing or wrong variable 'unit'") {
 }
 
 TEST_CASE("matlab session: missing fields") {
-    const auto d = tmpdir("mat_missing");
+    const auto d = neurodyn_test::fresh_dir("mat_missing");
     using U = mat::VarPtr;
     expect_bad(d, "no_spiketimes", [](U& u) { u.reset(without(u.get(), "SpikeTimes")); }, "unit(1).SpikeTimes",
                "is missing");
@@ -340,7 +336,7 @@ TEST_CASE("matlab session: missing fields") {
 }
 
 TEST_CASE("matlab session: fields of the wrong class") {
-    const auto d = tmpdir("mat_class");
+    const auto d = neurodyn_test::fresh_dir("mat_class");
     using U = mat::VarPtr;
     expect_bad(d, "char_spikes", [](U& u) { mat::set_field(u.get(), "SpikeTimes", 2, char_var("abc")); },
                "unit(3).SpikeTimes", "class char");
@@ -384,7 +380,7 @@ TEST_CASE("matlab session: fields of the wrong class") {
 }
 
 TEST_CASE("matlab session: fields of the wrong shape or inconsistent content") {
-    const auto d = tmpdir("mat_shape");
+    const auto d = neurodyn_test::fresh_dir("mat_shape");
     using U = mat::VarPtr;
     const auto beh = [](U& u, std::size_t i) { return Mat_VarGetStructFieldByName(u.get(), "Behavior", i); };
     expect_bad(d, "matrix_spikes", [](U& u) { mat::set_field(u.get(), "SpikeTimes", 0, doubles(2, 4, 0.1)); },
@@ -498,7 +494,7 @@ TEST_CASE("synthetic session: Poisson spikes at the mixed rates, codes and photo
 }
 
 TEST_CASE("synthetic session from the Inagaki model: loader round trip, same on any thread count, analyses work") {
-    const auto d = tmpdir("mat_synthetic");
+    const auto d = neurodyn_test::fresh_dir("mat_synthetic");
     SyntheticSessionOptions o;
     o.units = 16;
     o.trials = 80;

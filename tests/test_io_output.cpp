@@ -16,19 +16,17 @@
 
 #include "neurodyn/io/output_folder.hpp"
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 using namespace neurodyn;
 
 namespace {
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 void put(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << text;
 }
-fs::path fresh(const std::string& name) {
+fs::path output_dir(const std::string& name) {
     const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / "output_folder" / name;
     fs::remove_all(d);
     fs::create_directories(d);
@@ -59,7 +57,7 @@ pid_t dead_pid() {
 }  // namespace
 
 TEST_CASE("OutputFolder: writes go to a hidden sibling, commit swaps it in place of the old folder") {
-    const fs::path root = fresh("commit");
+    const fs::path root = output_dir("commit");
     const fs::path out = old_output(root);
     {
         OutputFolder folder(out);
@@ -69,30 +67,30 @@ TEST_CASE("OutputFolder: writes go to a hidden sibling, commit swaps it in place
         put(folder.path() / "new.csv", "new\n");
         // Before the commit the old folder is whole and untouched.
         CHECK(listing(out) == std::vector<std::string>{"manifest.json", "result.csv"});
-        CHECK(slurp(out / "result.csv") == "old\n");
+        CHECK(neurodyn_test::slurp(out / "result.csv") == "old\n");
         folder.commit();
         CHECK(folder.committed());
         CHECK(folder.target() == fs::canonical(out));
     }
     // Exactly the new run's files; the old ones and every temporary are gone.
     CHECK(listing(out) == std::vector<std::string>{"manifest.json", "new.csv"});
-    CHECK(slurp(out / "new.csv") == "new\n");
+    CHECK(neurodyn_test::slurp(out / "new.csv") == "new\n");
     CHECK(listing(root) == std::vector<std::string>{"out"});
 }
 
 TEST_CASE("OutputFolder: a missing target (and its parents) is created by commit") {
-    const fs::path root = fresh("create");
+    const fs::path root = output_dir("create");
     const fs::path out = root / "a" / "b";
     OutputFolder folder(out);
     CHECK_FALSE(fs::exists(out));
     put(folder.path() / "x.csv", "x\n");
     folder.commit();
-    CHECK(slurp(out / "x.csv") == "x\n");
+    CHECK(neurodyn_test::slurp(out / "x.csv") == "x\n");
     CHECK(listing(root / "a") == std::vector<std::string>{"b"});
 }
 
 TEST_CASE("OutputFolder: an exception before commit leaves the old folder untouched and no temporary") {
-    const fs::path root = fresh("abort");
+    const fs::path root = output_dir("abort");
     const fs::path out = old_output(root);
     CHECK_THROWS_AS(
         [&] {
@@ -103,16 +101,16 @@ TEST_CASE("OutputFolder: an exception before commit leaves the old folder untouc
         }(),
         std::runtime_error);
     CHECK(listing(out) == std::vector<std::string>{"manifest.json", "result.csv"});
-    CHECK(slurp(out / "result.csv") == "old\n");
-    CHECK(slurp(out / "manifest.json") == "{}\n");
+    CHECK(neurodyn_test::slurp(out / "result.csv") == "old\n");
+    CHECK(neurodyn_test::slurp(out / "manifest.json") == "{}\n");
     CHECK(listing(root) == std::vector<std::string>{"out"});
 }
 
 TEST_CASE("OutputFolder: refuses a file, a foreign folder and any overlap with an input") {
-    const fs::path root = fresh("refuse");
+    const fs::path root = output_dir("refuse");
     put(root / "file.txt", "data\n");
     CHECK_THROWS_AS(OutputFolder(root / "file.txt"), invalid_parameter);
-    CHECK(slurp(root / "file.txt") == "data\n");
+    CHECK(neurodyn_test::slurp(root / "file.txt") == "data\n");
     // Under a file: the parent cannot be created.
     CHECK_THROWS_AS(OutputFolder(root / "file.txt" / "sub"), error);
 
@@ -140,13 +138,13 @@ TEST_CASE("OutputFolder: refuses a file, a foreign folder and any overlap with a
     // A sibling of an input is fine, and an empty input (option not given) is ignored.
     CHECK_NOTHROW(OutputFolder(root / "training" / "out2", {training, ""}));
     // Nothing was created or changed by the refusals.
-    CHECK(slurp(training / "J_trained_0.npy") == "weights\n");
+    CHECK(neurodyn_test::slurp(training / "J_trained_0.npy") == "weights\n");
     CHECK(listing(root / "training") == std::vector<std::string>{"out"});
     CHECK_THROWS_AS(OutputFolder(""), invalid_parameter);
 }
 
 TEST_CASE("OutputFolder: temporaries of a killed run are cleaned, those of a live process kept") {
-    const fs::path root = fresh("stale");
+    const fs::path root = output_dir("stale");
     const fs::path out = old_output(root);
     const pid_t dead = dead_pid();
     const fs::path stale = root / (".out.partial-" + std::to_string(dead) + "-0");
@@ -169,7 +167,7 @@ TEST_CASE("OutputFolder: temporaries of a killed run are cleaned, those of a liv
     fs::rename(out, root / (".out.old-" + std::to_string(dead) + "-0"));
     {
         OutputFolder folder(out);
-        CHECK(slurp(out / "result.csv") == "old\n");
+        CHECK(neurodyn_test::slurp(out / "result.csv") == "old\n");
     }
     CHECK(listing(root) == std::vector<std::string>{"out"});
 }

@@ -10,16 +10,12 @@
 #include "neurodyn/io/manifest.hpp"
 #include "neurodyn/io/report.hpp"
 
+#include "support.hpp"
+
 using namespace neurodyn;
 namespace fs = std::filesystem;
 
 namespace {
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 void touch_png(const fs::path& p) {
     fs::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << "\x89PNG";
@@ -64,7 +60,7 @@ TEST_CASE("write_report: every PNG appears, in the requested order, with caption
     opt.title = "Demo";
     opt.order = {"attractors", "session"};
     const auto figs = write_report(root, root / "report.md", opt);
-    const std::string md = slurp(root / "report.md");
+    const std::string md = neurodyn_test::slurp(root / "report.md");
     CHECK(figs.size() == 4);
     for (const char* png : {"session/cd.png", "attractors/perf.png", "attractors/endpoints.png", "stray/unlisted.png"}) {
         CHECK(std::find(figs.begin(), figs.end(), png) != figs.end());
@@ -109,7 +105,7 @@ TEST_CASE("write_report: a fixed_points folder's summary becomes a table of poin
         << "1,,0,,,0,,,0,0,0,0,\"not analysed: right - left differ by 1e-05; train it, longer\"\n"
         << "2,delay_mean,1,0.5,-0.002,0,,,0,0,0,0,\n";
     write_report(root, root / "report.md");
-    const std::string md = slurp(root / "report.md");
+    const std::string md = neurodyn_test::slurp(root / "report.md");
     CHECK(md.find("| 0 | delay_mean | 2: 0.012 (-0.011), 1.02 (-0.016) | 3 (-0.2, 0.47) | 3 | 5 | yes |") != std::string::npos);
     CHECK(md.find("| 1 | not analysed: right - left differ by 1e-05; train it, longer | | | | | |") != std::string::npos);
     CHECK(md.find("| 2 | delay_mean | 1: 0.5 (-0.002) | 0 | 0 | 0 | no |") != std::string::npos);
