@@ -23,6 +23,22 @@ TEST_CASE_TEMPLATE("pvar: perfect fit, mean fit, and a known value", T, float, d
     CHECK_THROWS_AS(pvar(flat, R), invalid_parameter);
 }
 
+TEST_CASE_TEMPLATE("pvar with the target's denominator computed once is bitwise pvar", T, float, double) {
+    Matrix<T> R(7, 300), r(7, 300);
+    for (index_t i = 0; i < R.rows(); ++i)
+        for (index_t k = 0; k < R.cols(); ++k) {
+            R(i, k) = T(std::sin(0.05 * double(k) + double(i)));
+            r(i, k) = R(i, k) + T(0.1 * std::cos(0.3 * double(k * i)));
+        }
+    const double den = pvar_denominator(R);
+    CHECK(den == doctest::Approx((R.template cast<double>().array() - R.template cast<double>().mean()).square().sum()));
+    CHECK(pvar(R, r, den) == pvar(R, r));  // the same operations in the same order
+    CHECK(pvar(R, R, den) == 1.0);
+    CHECK_THROWS_AS(pvar(R, r, 0.0), invalid_parameter);
+    CHECK_THROWS_AS(pvar(R, Matrix<T>(7, 299), den), invalid_parameter);
+    CHECK_THROWS_AS(pvar_denominator(Matrix<T>::Constant(3, 4, T(2))), invalid_parameter);
+}
+
 TEST_CASE("normalise_jointly: one scale across conditions, per neuron") {
     xt::xtensor<double, 3> r = xt::zeros<double>({2, 2, 3});
     // neuron 0: right 0..10, left 5 constant -> joint min 0, max 10

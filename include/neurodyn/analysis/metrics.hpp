@@ -60,16 +60,35 @@ double pvar(const xt::xexpression<E1>& target, const xt::xexpression<E2>& actual
     return 1.0 - num / den;
 }
 
+/// ‖R − R̄‖²_F, the denominator of pVar for Eigen matrices or vectors (throws for a target
+/// without variance). For a target scored many times (a trainer's test runs), compute it once
+/// and pass it to pvar(target, actual, den): half the passes over the data.
+template <class D>
+double pvar_denominator(const Eigen::MatrixBase<D>& target) {
+    const double mean = double(target.template cast<double>().mean());
+    const double den = (target.template cast<double>().array() - mean).square().sum();
+    require(den > 0, "target", "a constant array", "must vary for pVar to be defined");
+    return den;
+}
+
+/// pVar for Eigen matrices or vectors, given den = pvar_denominator(target): bitwise
+/// pvar(target, actual).
+template <class D1, class D2>
+double pvar(const Eigen::MatrixBase<D1>& target, const Eigen::MatrixBase<D2>& actual, double den) {
+    require(target.rows() == actual.rows() && target.cols() == actual.cols(), "actual",
+            std::to_string(actual.rows()) + "x" + std::to_string(actual.cols()),
+            "must have the shape of the target");
+    require(den > 0, "den", den, "must be pvar_denominator(target) > 0");
+    return 1.0 - (target.template cast<double>() - actual.template cast<double>()).squaredNorm() / den;
+}
+
 /// pVar for Eigen matrices or vectors.
 template <class D1, class D2>
 double pvar(const Eigen::MatrixBase<D1>& target, const Eigen::MatrixBase<D2>& actual) {
     require(target.rows() == actual.rows() && target.cols() == actual.cols(), "actual",
             std::to_string(actual.rows()) + "x" + std::to_string(actual.cols()),
             "must have the shape of the target");
-    const double mean = double(target.template cast<double>().mean());
-    const double den = (target.template cast<double>().array() - mean).square().sum();
-    require(den > 0, "target", "a constant array", "must vary for pVar to be defined");
-    return 1.0 - (target.template cast<double>() - actual.template cast<double>()).squaredNorm() / den;
+    return pvar(target, actual, pvar_denominator(target));
 }
 
 /// Per-neuron min–max normalisation over conditions and time, clipped to [ε, 1 − ε].
