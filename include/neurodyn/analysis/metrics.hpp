@@ -2,7 +2,8 @@
 /// \file metrics.hpp
 /// Fit measures and training targets for FORCE-trained networks (Rajan, Harvey & Tank 2016).
 ///
-/// - `pvar(R, r)`: 1 − ‖R − r‖²_F / ‖R − R̄‖²_F, R̄ the mean over all entries of the target R.
+/// - `pvar(R, r)`: 1 − ‖R − r‖²_F / ‖R − R̄‖²_F, R̄ the mean over all entries of the target R;
+///   for one target scored many times, `pvar(R, r, pvar_denominator(R))` (Eigen types).
 /// - `normalise_jointly(rates)`: per neuron, (rate − min) / (max − min) with min and max taken
 ///   jointly over every condition (trial type) and time step, so right and left trials stay on
 ///   one scale; the result is clipped to [ε, 1 − ε] so its logit is finite (|logit| ≤
