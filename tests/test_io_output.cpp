@@ -26,12 +26,7 @@ void put(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << text;
 }
-fs::path output_dir(const std::string& name) {
-    const fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / "output_folder" / name;
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
+fs::path output_dir(const std::string& name) { return neurodyn_test::fresh_dir(fs::path("output_folder") / name); }
 /// Names in a folder, sorted.
 std::vector<std::string> listing(const fs::path& dir) {
     std::vector<std::string> names;

@@ -26,18 +26,15 @@
 #include "neurodyn/integrate/rk4.hpp"
 #include "neurodyn/integrate/exponential_euler.hpp"
 
+#include "support.hpp"
+
 using namespace neurodyn;
 using namespace neurodyn::learn;
 
 namespace {
 namespace fs = std::filesystem;
 
-fs::path tmp_dir(const std::string& name) {
-    fs::path d = fs::path(NEURODYN_TEST_TMP_DIR) / ("learn_" + name);
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-}
+fs::path tmp_dir(const std::string& name) { return neurodyn_test::fresh_dir("learn_" + name); }
 
 /// Logistic-like positive samples, as FORCE sees them.
 template <class T>

@@ -86,9 +86,6 @@ double pvar(const Eigen::MatrixBase<D1>& target, const Eigen::MatrixBase<D2>& ac
 /// pVar for Eigen matrices or vectors.
 template <class D1, class D2>
 double pvar(const Eigen::MatrixBase<D1>& target, const Eigen::MatrixBase<D2>& actual) {
-    require(target.rows() == actual.rows() && target.cols() == actual.cols(), "actual",
-            std::to_string(actual.rows()) + "x" + std::to_string(actual.cols()),
-            "must have the shape of the target");
     return pvar(target, actual, pvar_denominator(target));
 }
 

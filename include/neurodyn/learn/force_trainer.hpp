@@ -375,12 +375,13 @@ public:
         for (std::size_t c = 0; c < C; ++c) {
             if (plastic_.all_rows) {
                 require_pvar_defined(task_->R[c], "targets", "condition '" + opt_.condition_names[c] + "'");
-                task_->pvar_den.push_back(pvar_denominator(task_->R[c]));
             } else {
                 Matrix<T> s(index_t(plastic_.rows.size()), steps_);
                 for (std::size_t i = 0; i < plastic_.rows.size(); ++i) s.row(index_t(i)) = task_->R[c].row(plastic_.rows[i]);
                 require_pvar_defined(s, "targets", "condition '" + opt_.condition_names[c] + "' (trained rows)");
             }
+            // Over all rows (a superset of the trained ones, so it varies too): scored on every test run.
+            if (!seed()) task_->pvar_den.push_back(pvar_denominator(task_->R[c]));
         }
         targets_hash_ = hash_targets();
         {
@@ -465,8 +466,7 @@ public:
         const Matrix<T>& R = task_->R.at(std::size_t(c));
         const bool every = all || plastic_.all_rows;
         if (seed()) return seed_pvar(R, actual, plastic_.rows, every);
-        if (plastic_.all_rows) return pvar(R, actual, task_->pvar_den[std::size_t(c)]);  // the target's part, once
-        return every ? pvar(R, actual) : pvar_rows(R, actual, plastic_.rows, false);
+        return every ? pvar(R, actual, task_->pvar_den[std::size_t(c)]) : pvar_rows(R, actual, plastic_.rows, false);
     }
 
     /// pVar of a test run of condition c on the trained rows and over all rows.
@@ -1166,7 +1166,7 @@ private:
     struct Task {
         std::vector<Matrix<T>> R, F, H;
         std::vector<Vector<T>> x0;
-        std::vector<double> pvar_den;  // pvar_denominator(R[c]) when every row learns (else empty)
+        std::vector<double> pvar_den;  // pvar_denominator(R[c]), computed once (textbook protocol)
     };
     std::shared_ptr<Task> task_ = std::make_shared<Task>();
     Matrix<T> W_out_;
