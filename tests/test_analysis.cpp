@@ -163,6 +163,34 @@ TEST_CASE("psth: Poisson trains average to their rate - the trial average equals
     CHECK(std::abs(d.col(0).mean() - 20.0) < 5 * 0.45);
 }
 
+TEST_CASE("window_rates: equal counts in equally long windows give equal rates, whatever the event times") {
+    // Delays of 1.7 s starting at different times: end − begin is 1.6999999999999997,
+    // 1.7 and 1.7000000000000002 s in double. The same count must give the same rate, or the
+    // rank-sum test would order rounding noise instead of counting ties.
+    const double start[4] = {1.1, 2.3, 1.7, 3.3};
+    REQUIRE((start[0] + 1.7) - start[0] != (start[1] + 1.7) - start[1]);  // what made the rates differ
+    Session s = skeleton(4, 6.0);
+    std::vector<double> times;
+    std::vector<std::size_t> trial;
+    for (std::size_t k = 0; k < 4; ++k) {
+        s.trials[k].delay_start = start[k];
+        s.trials[k].cue_start = start[k] + 1.7;
+        for (double t : {0.4, 0.9, 1.4}) {
+            times.push_back(start[k] + t);
+            trial.push_back(k);
+        }
+    }
+    s.units.push_back(SessionUnit::from_spikes(times, trial, 4));
+    const std::vector<std::size_t> all{0, 1, 2, 3};
+    const auto d = delay_rates<double>(s, all);
+    for (index_t k = 0; k < 4; ++k) CHECK(d(k, 0) == 3.0 / 1.7);
+    // Right (trials 0, 2) against left (1, 3): all four values tie, so no difference at all.
+    const auto sel = delay_selectivity<double>(s);
+    CHECK(sel[0].p_value == doctest::Approx(1.0));
+    CHECK(sel[0].label == Preference::none);
+    CHECK(delay_selectivity<float>(s)[0].p_value == sel[0].p_value);
+}
+
 // ------------------------------------------------------------------------------ rank-sum
 
 TEST_CASE_TEMPLATE("rank_sum: textbook values computed by hand", T, float, double) {

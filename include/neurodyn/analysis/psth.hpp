@@ -178,7 +178,10 @@ xt::xtensor<T, 3> trial_average_psth(const Session& s, const std::vector<std::ve
 
 /// Mean rate (Hz) of every unit in a per-trial window [begin, end) (s from trial start):
 /// a trials × units matrix. `window(const SessionTrial&)` returns the pair {begin, end}.
-/// Spike counts are used directly (no smoothing), so epoch boundaries are exact.
+/// Spike counts are used directly (no smoothing), so epoch boundaries are exact. The window's
+/// length is rounded to 1 ns before dividing: end − begin of equally long windows differs by a
+/// few ulps between trials whose events sit at different times (a 2 s delay gives
+/// 2 ± 4e-16 s), and equal counts must give equal rates, which the rank-sum test counts as ties.
 /// \code
 /// auto delay = neurodyn::window_rates<double>(session, trials,
 ///     [](const neurodyn::SessionTrial& t) { return std::pair{t.delay_start, t.cue_start}; });
@@ -189,12 +192,13 @@ Matrix<T> window_rates(const Session& s, std::span<const std::size_t> trials, Wi
     for (std::size_t a = 0; a < trials.size(); ++a) {
         require(trials[a] < s.n_trials(), "trials", trials[a], "must be < n_trials = " + std::to_string(s.n_trials()));
         const auto [b, e] = window(s.trials[trials[a]]);
-        require(e > b, "rate window", "[" + detail::to_text(b) + ", " + detail::to_text(e) + ") s",
-                "must end after it begins");
+        const double length = std::round((e - b) * 1e9) / 1e9;
+        require(length > 0, "rate window", "[" + detail::to_text(b) + ", " + detail::to_text(e) + ") s",
+                "must end at least 1 ns after it begins");
         for (std::size_t u = 0; u < s.n_units(); ++u) {
             const auto sp = s.units[u].spikes(trials[a]);
             const auto n = std::lower_bound(sp.begin(), sp.end(), e) - std::lower_bound(sp.begin(), sp.end(), b);
-            out(index_t(a), index_t(u)) = T(double(n) / (e - b));
+            out(index_t(a), index_t(u)) = T(double(n) / length);
         }
     }
     return out;
