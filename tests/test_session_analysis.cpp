@@ -7,11 +7,15 @@
 // CD window land exactly half-way (0.5).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
+#include <span>
 #include <vector>
 
 #include "neurodyn/core/rng.hpp"
+#include "neurodyn/experiments/alm_surrogate_session.hpp"
 #include "neurodyn/experiments/session_analysis.hpp"
 
 using namespace neurodyn;
@@ -258,7 +262,69 @@ TEST_CASE("run_session_analysis: bad options and sessions too small are refused 
     o = {};
     o.alpha = 1;
     CHECK_THROWS_WITH_AS(run_session_analysis<float>(s, o), doctest::Contains("alpha"), invalid_parameter);
+    // A window longer than the time before the go cue is refused, not cut to the axis.
+    o = {};
+    o.window_ms = 1e5;
+    CHECK_THROWS_WITH_AS(run_session_analysis<float>(s, o), doctest::Contains("'window_ms' = 100000: must fit"),
+                         invalid_parameter);
+    // A stride that leaves no sample in the window names the stride too.
+    o = {};
+    o.stride = 100000;
+    CHECK_THROWS_WITH_AS(run_session_analysis<float>(s, o), doctest::Contains("with stride = 100000"),
+                         invalid_parameter);
     // One correct trial of each type cannot both fit and normalise a CD.
     CHECK_THROWS_WITH_AS(run_session_analysis<float>(planted(1), {}), doctest::Contains("at least 2 correct"),
                          invalid_parameter);
+}
+
+TEST_CASE("the building blocks of docs/analysis.md give run_session_analysis's CD and endpoints bit for bit") {
+    AlmSurrogateOptions so;  // 87 units, 40 control trials per type, seed 1
+    const Session s = alm_surrogate_session(so);
+    // ---- the code of docs/analysis.md, "Building blocks, step by step"
+    const std::vector<std::size_t> right = s.trials_where(TrialFilter::correct_right);
+    const std::vector<std::size_t> left = s.trials_where(TrialFilter::correct_left);
+    const std::vector<UnitSelectivity> sel = delay_selectivity<double>(s);
+    const std::vector<std::size_t> selective = selective_units(sel);
+    std::vector<std::size_t> trials = right;
+    trials.insert(trials.end(), left.begin(), left.end());
+    PsthOptions popt;
+    popt.stride = 10;
+    const xt::xtensor<double, 3> rates = psth_tensor<double>(s, trials, popt);
+    const PsthGrid grid(s, popt);
+    const double cue = grid.aligned_cue();
+    std::vector<std::size_t> rows_right(right.size()), rows_left(left.size());
+    std::iota(rows_right.begin(), rows_right.end(), std::size_t(0));
+    std::iota(rows_left.begin(), rows_left.end(), right.size());
+    Rng rng(1, 0, 11);
+    const auto [train_r, test_r] = split_half(rows_right, rng);
+    const auto [train_l, test_l] = split_half(rows_left, rng);
+    const StepRange window{grid.index_at(cue - 0.4), grid.index_at(cue)};
+    auto cd = CodingDirection<double>::fit(rates, train_r, train_l, window);
+    cd.normalise(cd.endpoints(cd.project(rates, test_r)), cd.endpoints(cd.project(rates, test_l)));
+    const Matrix<double> proj = cd.project(rates, test_r);
+    const Vector<double> ends = cd.endpoints(proj);
+    const Histogram h = histogram<double>(std::span<const double>(ends.data(), std::size_t(ends.size())), -0.5, 1.5, 20);
+    const Matrix<double> sd = across_trial_variability<double>(rates, {rows_right, rows_left}, selective);
+    // ---- against the one call
+    const auto a = run_session_analysis<double>(s, {});
+    REQUIRE(selective == a.selective);
+    CHECK(s.median_cue() == cue);
+    REQUIRE(cd.weights().size() == a.cd.weights().size());
+    CHECK((cd.weights() - a.cd.weights()).cwiseAbs().maxCoeff() == 0.0);
+    CHECK(cd.offset() == a.cd.offset());
+    CHECK(cd.scale() == a.cd.scale());
+    REQUIRE(std::size_t(ends.size()) == test_r.size());
+    for (std::size_t i = 0; i < test_r.size(); ++i) {
+        const std::size_t trial = trials[test_r[i]];
+        const auto it = std::find_if(a.endpoints.begin(), a.endpoints.end(), [&](const TrialEndpoint& e) { return e.trial == trial; });
+        REQUIRE(it != a.endpoints.end());
+        CHECK(it->test);
+        CHECK(it->endpoint == ends(index_t(i)));
+    }
+    CHECK(h.counts == a.right_histogram.counts);
+    // The variability of the one call is over all analysed control trials' PSTHs of each type:
+    // the same rows, so the same numbers.
+    REQUIRE(sd.rows() == 2);
+    REQUIRE(sd.cols() == a.variability.cols());
+    CHECK((sd - a.variability).cwiseAbs().maxCoeff() == 0.0);
 }
