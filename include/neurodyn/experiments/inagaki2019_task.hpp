@@ -31,7 +31,7 @@
 /// opt.trials_per_type = 500;
 /// opt.side = neurodyn::PhotoinhibitionSide::bilateral;
 /// auto res = neurodyn::run_inagaki2019_task(preset, opt);
-/// double unperturbed = res.fraction_correct(0);     // ≈ 0.88
+/// double unperturbed = res.fraction_correct(0);     // ≈ 0.90
 /// \endcode
 #include <array>
 #include <cmath>
