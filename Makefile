@@ -7,9 +7,6 @@
 PRESET ?= release
 JOBS   ?= $(shell nproc)
 OUT    ?= out
-# The programs scripts/demo.sh runs: make demo builds only these.
-DEMO_PROGRAMS = inagaki2019_attractors alm_surrogate_session alm_session_analysis rajan_force_training noise_robustness \
-                network_structure protocol_comparison fixed_points make_report
 
 .PHONY: all deps configure build test demo gallery bench clean
 
@@ -29,7 +26,7 @@ test: build
 	ctest --preset $(PRESET) -j $(JOBS)
 
 demo: configure
-	cmake --build --preset $(PRESET) -j $(JOBS) --target $(DEMO_PROGRAMS)
+	cmake --build --preset $(PRESET) -j $(JOBS) --target demo_programs
 	./scripts/demo.sh build/$(PRESET) $(OUT)
 
 # Regenerate docs/gallery.md and its PNGs from a demo run.
