@@ -161,17 +161,17 @@ TEST_CASE("TaskEpochs: invalid epochs name the epoch") {
     TaskEpochs ep(5000);
     ep.add("sample", 1000, 2000);
     const auto negative = message_of([&] { ep.add("baseline", -10, 1000); });
-    CHECK(contains(negative, "epoch 'baseline'"));
+    CHECK(contains(negative, "'epoch baseline'"));
     CHECK(contains(negative, "before 0"));
     const auto overlap = message_of([&] { ep.add("delay", 1900, 3000); });
-    CHECK(contains(overlap, "epoch 'delay'"));
+    CHECK(contains(overlap, "'epoch delay'"));
     CHECK(contains(overlap, "overlaps epoch 'sample'"));
     const auto beyond = message_of([&] { ep.add("response", 4000, 5200); });
-    CHECK(contains(beyond, "epoch 'response'"));
+    CHECK(contains(beyond, "'epoch response'"));
     CHECK(contains(beyond, "within the trial"));
-    CHECK(contains(message_of([&] { ep.add("empty", 3000, 3000); }), "epoch 'empty'"));
+    CHECK(contains(message_of([&] { ep.add("empty", 3000, 3000); }), "'epoch empty'"));
     CHECK(contains(message_of([&] { ep.add("sample", 3000, 3100); }), "already used"));
-    CHECK(contains(message_of([&] { ep.add("nan", std::nan(""), 3100); }), "epoch 'nan'"));
+    CHECK(contains(message_of([&] { ep.add("nan", std::nan(""), 3100); }), "'epoch nan'"));
     // Touching intervals are fine: [2000, 3000) starts where sample ends.
     CHECK_NOTHROW(ep.add("delay", 2000, 3000));
     CHECK_THROWS_AS(TaskEpochs(0), invalid_parameter);

@@ -54,7 +54,7 @@ public:
 
     /// Add an epoch; returns *this so calls chain.
     TaskEpochs& add(std::string name, double start_ms, double end_ms) {
-        const std::string p = "epoch '" + name + "'";
+        const std::string p = "epoch " + name;  // quoted whole by the message: 'epoch delay'
         require(std::isfinite(start_ms) && std::isfinite(end_ms), p,
                 interval_text(start_ms, end_ms), "start and end must be finite");
         require(start_ms >= 0.0, p, interval_text(start_ms, end_ms), "must not start before 0 ms");

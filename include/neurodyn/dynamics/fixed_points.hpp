@@ -403,8 +403,8 @@ private:
 
 template <VectorField M>
 void check_condition(const M& model, const InputCondition<typename M::scalar_type>& c) {
-    require_size("InputCondition.u ('" + c.name + "')", c.u.size(), model.size());
-    require(c.u.allFinite(), "InputCondition.u ('" + c.name + "')", "a vector with NaN or Inf",
+    require_size("InputCondition.u of condition " + c.name, c.u.size(), model.size());
+    require(c.u.allFinite(), "InputCondition.u of condition " + c.name, "a vector with NaN or Inf",
             "the input must be finite");
     require_finite("InputCondition.t", c.t);
 }
