@@ -189,12 +189,12 @@ SessionAnalysis<T> run_session_analysis(const Session& s, const SessionAnalysisO
     const auto [train_r, test_r] = split_half(rows(a.correct_right), rng);
     const auto [train_l, test_l] = split_half(rows(a.correct_left), rng);
     // A window reaching before the start of the axis would be cut silently: refuse it.
-    const double axis_start = grid.time(0) - 0.5 * grid.bin_width();
-    require(cue - o.window_ms * 1e-3 >= axis_start - 1e-9, "window_ms", o.window_ms,
+    const double axis_start = grid.time(0) - 0.5 * grid.bin_width(), window_start = cue - o.window_ms * 1e-3;
+    require(window_start >= axis_start - 1e-9, "window_ms", o.window_ms,
             "must fit between the start of the trial axis (" + detail::to_text(axis_start) +
                 " s) and the go cue (" + detail::to_text(cue) + " s on the aligned axis): at most " +
                 detail::to_text((cue - axis_start) * 1e3) + " ms");
-    const StepRange window{grid.index_at(cue - o.window_ms * 1e-3), grid.index_at(cue)};
+    const StepRange window{grid.index_at(window_start), grid.index_at(cue)};
     require(window.size() > 0, "window_ms", o.window_ms,
             "contains no kept PSTH sample before the go cue (" + detail::to_text(cue) +
                 " s on the aligned axis) with stride = " + std::to_string(o.stride) + " bins of " +
